@@ -1,0 +1,235 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ENVIRONMENTS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+
+/** The validated, derived configuration of one stack. Plain values only: secrets are in {@link StackSecrets}. */
+export interface StackConfig extends Omit<RawConfig, "protect" | "postgres"> {
+    project: string;
+    stack: string;
+    /** Resource-name prefix: `<project>-<stack>`. */
+    prefix: string;
+    protect: boolean;
+    postgres: RawConfig["postgres"] & {
+        sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+        publicHost: string;
+        publicPort: number;
+    };
+}
+
+/** Secret configuration values, only ever held as Pulumi secrets. */
+export interface StackSecrets {
+    auth0ClientSecret: pulumi.Output<string>;
+    postgresPassword: pulumi.Output<string>;
+    /** Present when `sync.mode` is `hasura`. */
+    hasuraAdminSecret?: pulumi.Output<string>;
+}
+
+/** A configuration error: every problem found, each naming its full key. Never contains a secret value. */
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** What the parser needs to know about the stack, independent of the Pulumi runtime. */
+export interface ConfigInput {
+    project: string;
+    stack: string;
+    /** Non-secret keys (without the `<project>:` prefix) to their values, already parsed from YAML/JSON. */
+    values: Record<string, unknown>;
+    /** Secret keys that are set, and whether each was stored encrypted. */
+    secrets: Partial<Record<SecretKey, { encrypted: boolean }>>;
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/;
+
+function keyPath(project: string, path: PropertyKey[]): string {
+    const [head, ...rest] = path;
+    let key = `${project}:${String(head ?? "")}`;
+    for (const part of rest) key += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+    return key;
+}
+
+function isHttps(url: string): boolean {
+    return new URL(url).protocol === "https:";
+}
+
+/**
+ * Validates and derives the stack configuration. Pure: no Pulumi runtime needed, so every rule
+ * is unit-testable. Throws {@link ConfigError} naming each bad key.
+ */
+export function parseStackConfig(input: ConfigInput): StackConfig {
+    const { project, stack } = input;
+    const problems: string[] = [];
+    const known = [...Object.keys(rawConfigSchema.shape), ...SECRET_KEYS].sort();
+    for (const key of Object.keys(input.values)) {
+        if (!known.includes(key)) problems.push(`${project}:${key}: unknown key (known keys: ${known.join(", ")})`);
+    }
+    // Unknown keys are reported above, so the schema sees only the keys it knows.
+    const values: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input.values)) {
+        if (key in rawConfigSchema.shape) values[key] = value;
+    }
+    if (values.environment === undefined && (ENVIRONMENTS as readonly string[]).includes(stack)) {
+        values.environment = stack;
+    }
+
+    const parsed = rawConfigSchema.safeParse(values);
+    if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+            if (issue.code === "unrecognized_keys") {
+                for (const k of issue.keys) problems.push(`${keyPath(project, [...issue.path, k])}: unknown key`);
+            } else if (issue.path.length === 0) {
+                problems.push(`${project}: ${issue.message}`);
+            } else {
+                const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
+                problems.push(`${keyPath(project, issue.path)}: ${missing ? "required" : issue.message}`);
+            }
+        }
+        throw new ConfigError(problems);
+    }
+    const raw = parsed.data;
+    const local = raw.environment === "local";
+    const at = (...path: PropertyKey[]) => keyPath(project, path);
+
+    if ((ENVIRONMENTS as readonly string[]).includes(stack) && raw.environment !== stack) {
+        problems.push(`${at("environment")}: is "${raw.environment}" but the stack is named "${stack}"; a stack named after an environment must be that environment`);
+    }
+
+    // URLs users are redirected to or served from: https everywhere but local.
+    const urlLists: [string, string[]][] = [
+        ["callbacks", raw.spa.callbacks],
+        ["webOrigins", raw.spa.webOrigins],
+        ["logoutUrls", raw.spa.logoutUrls],
+    ];
+    for (const [field, urls] of urlLists) {
+        urls.forEach((url, i) => {
+            if (!local && !isHttps(url)) problems.push(`${at("spa", field, i)}: must be an https URL outside the local environment (got ${url})`);
+        });
+    }
+    raw.spa.webOrigins.forEach((origin, i) => {
+        const u = new URL(origin);
+        if (u.pathname !== "/" || origin.endsWith("/") || u.search || u.hash) {
+            problems.push(`${at("spa", "webOrigins", i)}: must be an origin (scheme://host[:port]) with no path or trailing slash`);
+        }
+    });
+    if (raw.hasura.graphqlUrl && !local && !isHttps(raw.hasura.graphqlUrl)) {
+        problems.push(`${at("hasura", "graphqlUrl")}: must be an https URL outside the local environment`);
+    }
+
+    // Permissions and roles.
+    const permissionNames = new Set<string>();
+    raw.api.permissions.forEach((p, i) => {
+        if (permissionNames.has(p.value)) problems.push(`${at("api", "permissions", i, "value")}: duplicate permission "${p.value}"`);
+        permissionNames.add(p.value);
+    });
+    const roleNames = new Set<string>();
+    raw.api.roles.forEach((r, i) => {
+        if (roleNames.has(r.name)) problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}"`);
+        roleNames.add(r.name);
+        r.permissions.forEach((p, j) => {
+            if (!permissionNames.has(p)) problems.push(`${at("api", "roles", i, "permissions", j)}: "${p}" is not declared in ${at("api", "permissions")}`);
+        });
+    });
+
+    // Database transport and cost.
+    const sslMode = raw.postgres.sslMode ?? (local ? "disable" : "require");
+    if (sslMode === "disable" && !local && !LOOPBACK.test(raw.postgres.host)) {
+        problems.push(`${at("postgres", "sslMode")}: "disable" sends the database password in clear text; only the local environment may use it`);
+    }
+    if (!local && raw.customDb.bcryptCost < 10) {
+        problems.push(`${at("customDb", "bcryptCost")}: must be at least 10 outside the local environment (got ${raw.customDb.bcryptCost})`);
+    }
+    if (raw.customDb.statementTimeoutMs + raw.customDb.connectTimeoutMs > 18_000) {
+        problems.push(`${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most 18000 ms together)`);
+    }
+
+    // Supabase-only features and the sync.
+    if (raw.sync.mode === "hasura" && !raw.hasura.graphqlUrl) {
+        problems.push(`${at("hasura", "graphqlUrl")}: required when ${at("sync", "mode")} is "hasura"`);
+    }
+
+    // Secrets: present when needed, and never in plain text.
+    const required: SecretKey[] = ["auth0ClientSecret", "postgresPassword"];
+    if (raw.sync.mode === "hasura") required.push("hasuraAdminSecret");
+    for (const key of SECRET_KEYS) {
+        const entry = input.secrets[key];
+        if (!entry) {
+            if (required.includes(key)) problems.push(`${project}:${key}: required; set it with \`pulumi config set --secret ${key}\``);
+            continue;
+        }
+        if (!entry.encrypted) problems.push(`${project}:${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``);
+        if (key === "hasuraAdminSecret" && raw.sync.mode !== "hasura") {
+            problems.push(`${project}:${key}: is set but ${at("sync", "mode")} is not "hasura"; remove it or switch the sync mode`);
+        }
+    }
+
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    return {
+        ...raw,
+        project,
+        stack,
+        prefix: `${project}-${stack}`,
+        protect: raw.protect ?? raw.environment === "prod",
+        postgres: {
+            ...raw.postgres,
+            sslMode,
+            publicHost: raw.postgres.publicHost ?? raw.postgres.host,
+            publicPort: raw.postgres.publicPort ?? raw.postgres.port,
+        },
+    };
+}
+
+/** Parses a config value as the Pulumi CLI stores it (objects, arrays, numbers and booleans as JSON text). */
+export function decodeConfigValue(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/** `pulumi.runtime.isConfigSecret` exists at run time but is not in the SDK's typings. */
+function isConfigSecret(fullKey: string): boolean {
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+    if (typeof runtime.isConfigSecret !== "function") {
+        throw new Error("this @pulumi/pulumi has no runtime.isConfigSecret; cannot verify that secrets are encrypted");
+    }
+    return runtime.isConfigSecret(fullKey);
+}
+
+/**
+ * Reads the stack's configuration once, from the Pulumi runtime, and validates it. Call it in
+ * the entry point before registering any resource.
+ */
+export function readStackConfig(): { config: StackConfig; secrets: StackSecrets } {
+    const project = pulumi.getProject();
+    const stack = pulumi.getStack();
+    const all = pulumi.runtime.allConfig();
+    const values: Record<string, unknown> = {};
+    const secretEntries: ConfigInput["secrets"] = {};
+    const secretTexts: Partial<Record<SecretKey, string>> = {};
+    for (const [fullKey, text] of Object.entries(all)) {
+        if (!fullKey.startsWith(`${project}:`)) continue;
+        const key = fullKey.slice(project.length + 1);
+        if ((SECRET_KEYS as readonly string[]).includes(key)) {
+            secretEntries[key as SecretKey] = { encrypted: isConfigSecret(fullKey) };
+            secretTexts[key as SecretKey] = text;
+        } else {
+            values[key] = decodeConfigValue(text);
+        }
+    }
+    const config = parseStackConfig({ project, stack, values, secrets: secretEntries });
+    const secret = (key: SecretKey) => pulumi.secret(secretTexts[key] ?? "");
+    return {
+        config,
+        secrets: {
+            auth0ClientSecret: secret("auth0ClientSecret"),
+            postgresPassword: secret("postgresPassword"),
+            ...(config.sync.mode === "hasura" ? { hasuraAdminSecret: secret("hasuraAdminSecret") } : {}),
+        },
+    };
+}
+
+export type { Environment };

@@ -1,0 +1,144 @@
+import { z } from "zod";
+
+/**
+ * The stack configuration: one schema, validated once in the entry point, then passed down as
+ * typed args. Components never read `pulumi.Config` themselves.
+ *
+ * Keys live in the project namespace (`auth0-postgres:<key>`). Secret values live in their own
+ * top-level keys (see {@link SECRET_KEYS}) and must be stored encrypted (`pulumi config set --secret`).
+ */
+
+export const ENVIRONMENTS = ["local", "dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** Config keys that hold secrets. They must be set with `--secret`; plain text is rejected. */
+export const SECRET_KEYS = ["auth0ClientSecret", "postgresPassword", "hasuraAdminSecret"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+/** A Postgres identifier we are willing to interpolate (always quoted as well): lower-case, <= 63 bytes. */
+export const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const RESERVED_SCHEMAS = new Set(["pg_catalog", "information_schema", "public", "vault", "extensions", "auth", "storage"]);
+
+/** A DNS host name (no scheme, no path, no port). */
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+const pgIdentifier = (what: string) =>
+    z.string().regex(PG_IDENTIFIER, `${what} must be a lower-case Postgres identifier matching ${PG_IDENTIFIER}`);
+
+const hostname = z.string().regex(HOSTNAME, "must be a bare host name such as tenant.eu.auth0.com (no scheme, path or port)");
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const boolish = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+
+const urlString = z.string().refine((v) => URL.canParse(v), "must be an absolute URL");
+
+const permission = z.object({
+    value: z.string().regex(/^[a-z0-9:_.-]+$/i, "permission names are letters, digits and : _ . -"),
+    description: z.string().min(1).default("Permission"),
+}).strict();
+
+const role = z.object({
+    name: z.string().min(1).max(64),
+    description: z.string().default(""),
+    permissions: z.array(z.string()).default([]),
+}).strict();
+
+const spaSchema = z.object({
+    /** Display name of the single-page application in Auth0. Defaults to "<project> (<stack>)". */
+    name: z.string().min(1).optional(),
+    callbacks: z.array(urlString).min(1, "at least one callback URL is required"),
+    webOrigins: z.array(urlString).default([]),
+    logoutUrls: z.array(urlString).default([]),
+}).strict();
+
+const apiSchema = z.object({
+    /** The API identifier, i.e. the audience of access tokens. */
+    identifier: urlString,
+    name: z.string().min(1).optional(),
+    /** Access-token lifetime in seconds. Defaults to 86400 (one day). */
+    tokenLifetime: integer(60, 2_592_000).default(86_400),
+    permissions: z.array(permission).default([]),
+    roles: z.array(role).default([]),
+}).strict();
+
+const postgresSchema = z.object({
+    host: hostname.or(z.ipv4()),
+    port: integer(1, 65_535).default(5432),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be a Postgres database name").default("postgres"),
+    /** The administrative user Pulumi connects as (Supabase: `postgres`). */
+    username: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.$-]{0,62}$/, "must be a Postgres user name").default("postgres"),
+    /** Defaults to `require`, or `disable` on the `local` environment. */
+    sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+    /** Host the Auth0 scripts and Actions connect to (e.g. a pooler). Defaults to `host`. */
+    publicHost: hostname.or(z.ipv4()).optional(),
+    /** Port the Auth0 scripts and Actions connect to. Defaults to `port`. */
+    publicPort: integer(1, 65_535).optional(),
+    /** Schema holding the user store and profiles. Defaults to `auth0_app`. */
+    schema: pgIdentifier("postgres.schema").refine((v) => !RESERVED_SCHEMAS.has(v), "must not be a schema Postgres or Supabase owns").default("auth0_app"),
+    /** Prefix of every role this stack creates. Defaults to `auth0`. */
+    rolePrefix: pgIdentifier("postgres.rolePrefix").refine((v) => v.length <= 40, "must be at most 40 characters (role names get suffixes)").default("auth0"),
+}).strict();
+
+const customDbSchema = z.object({
+    /** Auth0 connection name. Defaults to `postgres-users`. */
+    connectionName: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/, "must be letters, digits and dashes, not starting or ending with a dash").default("postgres-users"),
+    /** bcrypt cost factor for new and changed passwords. Defaults to 10. */
+    bcryptCost: integer(4, 15).default(10),
+    /** Lazy migration: Auth0 imports users on first login. Defaults to false. */
+    importMode: boolish.default(false),
+    /** Disable sign-ups through this connection. Defaults to false. */
+    disableSignup: boolish.default(false),
+    /** Auth0 password policy. Defaults to `good`. */
+    passwordPolicy: z.enum(["none", "low", "fair", "good", "excellent"]).default("good"),
+    /** Largest pool the scripts open per Auth0 container. Defaults to 5. */
+    poolMax: integer(1, 50).default(5),
+    /** Connect timeout of the scripts, in milliseconds. Defaults to 5000. */
+    connectTimeoutMs: integer(100, 15_000).default(5_000),
+    /** Statement timeout of the scripts, in milliseconds. Defaults to 5000. */
+    statementTimeoutMs: integer(100, 15_000).default(5_000),
+}).strict();
+
+const hasuraSchema = z.object({
+    /** Role put in `x-hasura-default-role` and always in `x-hasura-allowed-roles`. Defaults to `user`. */
+    defaultRole: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be letters, digits, _ or -").default("user"),
+    /** Hasura GraphQL endpoint, required when `sync.mode` is `hasura`. */
+    graphqlUrl: urlString.optional(),
+}).strict();
+
+const syncSchema = z.object({
+    /** Where the post-login sync writes: straight to Postgres (`postgres`) or through Hasura (`hasura`). Defaults to `postgres`. */
+    mode: z.enum(["postgres", "hasura"]).default("postgres"),
+    /** Deny the login when the sync fails. Defaults to false: a failed sync is logged and the login goes on. */
+    blocksLogin: boolish.default(false),
+}).strict();
+
+const managementTokenSchema = z.object({
+    /** Renew the Management API token in Vault when it expires within this many seconds. Defaults to 43200 (12 h). */
+    refreshBeforeSeconds: integer(60, 2_592_000).default(43_200),
+}).strict();
+
+/** The raw (pre-derivation) shape of the configuration. */
+export const rawConfigSchema = z.object({
+    environment: z.enum(ENVIRONMENTS),
+    /** Supabase features (Vault, Wrappers' Auth0 FDW). Defaults to false. */
+    supabase: boolish.default(false),
+    /** Protect resources that hold data or identity against deletion. Defaults to true on `prod`, else false. */
+    protect: boolish.optional(),
+    /** Let a delete or replace drop tables and their data. Defaults to false. */
+    allowDataLoss: boolish.default(false),
+    auth0: z.object({
+        domain: hostname,
+        /** Client id of the Auth0 application Pulumi deploys with (Management API, client credentials). */
+        clientId: z.string().min(1),
+    }).strict(),
+    spa: spaSchema,
+    api: apiSchema,
+    postgres: postgresSchema,
+    customDb: customDbSchema.default(customDbSchema.parse({})),
+    hasura: hasuraSchema.default(hasuraSchema.parse({})),
+    sync: syncSchema.default(syncSchema.parse({})),
+    managementToken: managementTokenSchema.default(managementTokenSchema.parse({})),
+}).strict();
+
+export type RawConfig = z.infer<typeof rawConfigSchema>;

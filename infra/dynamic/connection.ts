@@ -1,0 +1,68 @@
+import { Client, ClientConfig } from "pg";
+
+/**
+ * How a dynamic provider reaches Postgres. It always travels as a resource input wrapped in a
+ * Pulumi secret, never captured in a provider's closure: the serialized provider text that
+ * Pulumi stores in the state must hold no credentials.
+ */
+export interface PgConnectionInfo {
+    host: string;
+    port: number;
+    database: string;
+    user: string;
+    password: string;
+    sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+}
+
+/** pg client settings for a connection. Timeouts keep a preview from hanging on a dead host. */
+export function clientConfig(c: PgConnectionInfo): ClientConfig {
+    const ssl =
+        c.sslMode === "disable"
+            ? false
+            : c.sslMode === "require"
+              ? { rejectUnauthorized: false }
+              : { rejectUnauthorized: true, ...(c.sslMode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}) };
+    return {
+        host: c.host,
+        port: c.port,
+        database: c.database,
+        user: c.user,
+        password: c.password,
+        ssl,
+        connectionTimeoutMillis: 10_000,
+        statement_timeout: 60_000,
+        application_name: "auth0-postgres-pulumi",
+    };
+}
+
+/**
+ * Runs `fn` with a connected client and always closes it. Errors name the database but never
+ * carry the password (pg's own messages do not include it).
+ */
+export async function withClient<T>(c: PgConnectionInfo, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = new Client(clientConfig(c));
+    try {
+        await client.connect();
+    } catch (err) {
+        throw new Error(`cannot connect to Postgres ${c.user}@${c.host}:${c.port}/${c.database}: ${(err as Error).message}`);
+    }
+    try {
+        return await fn(client);
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+/** Parses a postgres:// URL (tests, `DATABASE_URL`) into connection info. */
+export function connectionFromUrl(url: string): PgConnectionInfo {
+    const u = new URL(url);
+    const mode = u.searchParams.get("sslmode");
+    return {
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        database: decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres",
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        sslMode: mode === "require" || mode === "verify-ca" || mode === "verify-full" ? mode : "disable",
+    };
+}

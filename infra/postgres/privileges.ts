@@ -1,0 +1,124 @@
+/**
+ * The one privilege model of the stack: which role may do what to which object. It generates the
+ * `postgresql.Role` and `postgresql.Grant` resources, and the tests log in as each role and check
+ * it against the real database, both what it grants and what it leaves out.
+ */
+
+/** The roles the stack creates, by purpose. */
+export type RoleKey = "scripts" | "sync" | "app" | "fdwReader";
+
+export const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"] as const;
+export type TablePrivilege = (typeof TABLE_PRIVILEGES)[number];
+export type Privilege = TablePrivilege | "USAGE" | "CREATE" | "EXECUTE";
+
+export interface RoleSpec {
+    key: RoleKey;
+    /** The role's name in Postgres. */
+    name: string;
+    /** Whether the role can log in (and so gets a generated password). */
+    login: boolean;
+    /** What the role is for, shown in docs and as the role's comment. */
+    purpose: string;
+    /** Statement timeout set on the role, in milliseconds (0 = none). */
+    statementTimeoutMs: number;
+}
+
+export type Grant =
+    | { role: RoleKey; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
+    | { role: RoleKey; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
+    | { role: RoleKey; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
+    | { role: RoleKey; objectType: "function"; schema: string; objects: string[]; privileges: ["EXECUTE"] };
+
+export interface ModelInput {
+    /** Schema of the user store and the profiles. */
+    schema: string;
+    /** Schema of the Auth0 foreign tables. */
+    fdwSchema: string;
+    rolePrefix: string;
+    /** Whether the Auth0 foreign tables exist (Supabase features on). */
+    foreignTables: string[];
+    /** Statement timeout of the scripts' and the sync's roles, in milliseconds. */
+    statementTimeoutMs: number;
+}
+
+/** Tables the migrations create, and the columns of the user store other roles may read. */
+export const TABLES = { users: "users", profiles: "profiles" } as const;
+export const USER_PUBLIC_COLUMNS = ["id", "email", "nickname", "email_verified", "user_metadata", "created_at", "updated_at"] as const;
+export const FUNCTIONS = { currentUserId: "current_user_id" } as const;
+
+export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeoutMs">): RoleSpec[] {
+    const p = input.rolePrefix;
+    return [
+        { key: "scripts", name: `${p}_scripts`, login: true, purpose: "Auth0 custom-database scripts: the user store only", statementTimeoutMs: input.statementTimeoutMs },
+        { key: "sync", name: `${p}_sync`, login: true, purpose: "Auth0 post-login user sync: upserts profiles only", statementTimeoutMs: input.statementTimeoutMs },
+        { key: "app", name: `${p}_app`, login: false, purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)", statementTimeoutMs: 0 },
+        { key: "fdwReader", name: `${p}_fdw_reader`, login: false, purpose: "Reads the Auth0 foreign tables", statementTimeoutMs: 0 },
+    ];
+}
+
+/** The grants, one per (role, schema, object type, objects): the postgresql provider revokes what a grant does not list. */
+export function privilegeModel(input: ModelInput): Grant[] {
+    const { schema, fdwSchema } = input;
+    const grants: Grant[] = [
+        { role: "scripts", objectType: "schema", schema, privileges: ["USAGE"] },
+        { role: "scripts", objectType: "table", schema, objects: [TABLES.users], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] },
+        { role: "sync", objectType: "schema", schema, privileges: ["USAGE"] },
+        { role: "sync", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT", "INSERT", "UPDATE"] },
+        { role: "app", objectType: "schema", schema, privileges: ["USAGE"] },
+        { role: "app", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT"] },
+        { role: "app", objectType: "column", schema, objects: [TABLES.users], columns: [...USER_PUBLIC_COLUMNS], privileges: ["SELECT"] },
+        { role: "app", objectType: "function", schema, objects: [FUNCTIONS.currentUserId], privileges: ["EXECUTE"] },
+    ];
+    if (input.foreignTables.length > 0) {
+        grants.push(
+            { role: "fdwReader", objectType: "schema", schema: fdwSchema, privileges: ["USAGE"] },
+            { role: "fdwReader", objectType: "table", schema: fdwSchema, objects: [...input.foreignTables], privileges: ["SELECT"] },
+        );
+    }
+    assertModelIsSound(grants);
+    return grants;
+}
+
+/** The model's invariants: no "all objects" grant, and no two grants the provider would make fight. */
+export function assertModelIsSound(grants: Grant[]): void {
+    const seen = new Set<string>();
+    for (const g of grants) {
+        if (g.objectType !== "schema" && g.objects.length === 0) {
+            throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${g.schema} lists no objects (the provider would grant on ALL of them)`);
+        }
+        if (g.privileges.length === 0) throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${g.schema} has no privileges`);
+        const key = `${g.role}/${g.objectType}/${g.schema}/${g.objectType === "column" ? g.objects[0] : ""}`;
+        if (seen.has(key)) throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${g.schema}; the postgresql provider would revoke one with the other`);
+        seen.add(key);
+    }
+}
+
+/** A stable, readable resource-name suffix for a grant. */
+export function grantSuffix(g: Grant): string {
+    const objects = g.objectType === "schema" ? g.schema : `${g.schema}-${g.objects.join("-")}`;
+    return `${g.role}-${g.objectType}-${objects}`.replace(/_/g, "-");
+}
+
+/** Quotes a Postgres identifier. */
+export function ident(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The SQL a grant amounts to, as the postgresql provider runs it. Used by the tests to apply the
+ * model to a real database (the provider plugin cannot run here) and by the docs.
+ */
+export function grantSql(g: Grant, roles: Record<RoleKey, string>): string {
+    const role = ident(roles[g.role]);
+    const privs = g.privileges.join(", ");
+    switch (g.objectType) {
+        case "schema":
+            return `GRANT ${privs} ON SCHEMA ${ident(g.schema)} TO ${role}`;
+        case "table":
+            return `GRANT ${privs} ON TABLE ${g.objects.map((o) => `${ident(g.schema)}.${ident(o)}`).join(", ")} TO ${role}`;
+        case "column":
+            return `GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON TABLE ${ident(g.schema)}.${ident(g.objects[0])} TO ${role}`;
+        case "function":
+            return `GRANT EXECUTE ON FUNCTION ${g.objects.map((o) => `${ident(g.schema)}.${ident(o)}()`).join(", ")} TO ${role}`;
+    }
+}

