@@ -50,6 +50,15 @@ function keyPath(project: string, path: PropertyKey[]): string {
     return key;
 }
 
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+    let node = root;
+    for (const part of path) {
+        if (node === null || typeof node !== "object") return undefined;
+        node = (node as Record<PropertyKey, unknown>)[part];
+    }
+    return node;
+}
+
 function isHttps(url: string): boolean {
     return new URL(url).protocol === "https:";
 }
@@ -74,6 +83,23 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         values.environment = stack;
     }
 
+    // Secrets: present when needed, and never in plain text.
+    // Checked before the schema, so a bad shape elsewhere does not hide them.
+    const syncMode = (values.sync as { mode?: unknown } | undefined)?.mode ?? "postgres";
+    const required: SecretKey[] = ["auth0ClientSecret", "postgresPassword"];
+    if (syncMode === "hasura") required.push("hasuraAdminSecret");
+    for (const key of SECRET_KEYS) {
+        const entry = input.secrets[key];
+        if (!entry) {
+            if (required.includes(key)) problems.push(`${project}:${key}: required; set it with \`pulumi config set --secret ${key}\``);
+            continue;
+        }
+        if (!entry.encrypted) problems.push(`${project}:${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``);
+        if (key === "hasuraAdminSecret" && syncMode !== "hasura") {
+            problems.push(`${project}:${key}: is set but ${project}:sync.mode is not "hasura"; remove it or switch the sync mode`);
+        }
+    }
+
     const parsed = rawConfigSchema.safeParse(values);
     if (!parsed.success) {
         for (const issue of parsed.error.issues) {
@@ -82,7 +108,7 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
             } else if (issue.path.length === 0) {
                 problems.push(`${project}: ${issue.message}`);
             } else {
-                const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
+                const missing = valueAt(values, issue.path) === undefined;
                 problems.push(`${keyPath(project, issue.path)}: ${missing ? "required" : issue.message}`);
             }
         }
@@ -147,21 +173,6 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     // Supabase-only features and the sync.
     if (raw.sync.mode === "hasura" && !raw.hasura.graphqlUrl) {
         problems.push(`${at("hasura", "graphqlUrl")}: required when ${at("sync", "mode")} is "hasura"`);
-    }
-
-    // Secrets: present when needed, and never in plain text.
-    const required: SecretKey[] = ["auth0ClientSecret", "postgresPassword"];
-    if (raw.sync.mode === "hasura") required.push("hasuraAdminSecret");
-    for (const key of SECRET_KEYS) {
-        const entry = input.secrets[key];
-        if (!entry) {
-            if (required.includes(key)) problems.push(`${project}:${key}: required; set it with \`pulumi config set --secret ${key}\``);
-            continue;
-        }
-        if (!entry.encrypted) problems.push(`${project}:${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``);
-        if (key === "hasuraAdminSecret" && raw.sync.mode !== "hasura") {
-            problems.push(`${project}:${key}: is set but ${at("sync", "mode")} is not "hasura"; remove it or switch the sync mode`);
-        }
     }
 
     if (problems.length > 0) throw new ConfigError(problems);

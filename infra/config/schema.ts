@@ -130,7 +130,7 @@ export const rawConfigSchema = z.object({
     auth0: z.object({
         domain: hostname,
         /** Client id of the Auth0 application Pulumi deploys with (Management API, client credentials). */
-        clientId: z.string().min(1),
+        clientId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "must be an Auth0 client id (16-64 letters, digits, - or _)"),
     }).strict(),
     spa: spaSchema,
     api: apiSchema,

@@ -24,12 +24,15 @@ export interface RoleSpec {
 }
 
 export type Grant =
+    | { role: RoleKey; objectType: "database"; privileges: ["CONNECT"] }
     | { role: RoleKey; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
     | { role: RoleKey; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
     | { role: RoleKey; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
     | { role: RoleKey; objectType: "function"; schema: string; objects: string[]; privileges: ["EXECUTE"] };
 
 export interface ModelInput {
+    /** The database the stack manages. */
+    database: string;
     /** Schema of the user store and the profiles. */
     schema: string;
     /** Schema of the Auth0 foreign tables. */
@@ -58,8 +61,17 @@ export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeo
 
 /** The grants, one per (role, schema, object type, objects): the postgresql provider revokes what a grant does not list. */
 export function privilegeModel(input: ModelInput): Grant[] {
-    const { schema, fdwSchema } = input;
-    const grants: Grant[] = [
+    const grants = [...appSchemaGrants(input), ...foreignTableGrants(input)];
+    assertModelIsSound(grants);
+    return grants;
+}
+
+/** Grants on the database and the user-store schema (created with the tables). */
+export function appSchemaGrants(input: Pick<ModelInput, "schema">): Grant[] {
+    const { schema } = input;
+    return [
+        { role: "scripts", objectType: "database", privileges: ["CONNECT"] },
+        { role: "sync", objectType: "database", privileges: ["CONNECT"] },
         { role: "scripts", objectType: "schema", schema, privileges: ["USAGE"] },
         { role: "scripts", objectType: "table", schema, objects: [TABLES.users], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] },
         { role: "sync", objectType: "schema", schema, privileges: ["USAGE"] },
@@ -69,33 +81,35 @@ export function privilegeModel(input: ModelInput): Grant[] {
         { role: "app", objectType: "column", schema, objects: [TABLES.users], columns: [...USER_PUBLIC_COLUMNS], privileges: ["SELECT"] },
         { role: "app", objectType: "function", schema, objects: [FUNCTIONS.currentUserId], privileges: ["EXECUTE"] },
     ];
-    if (input.foreignTables.length > 0) {
-        grants.push(
-            { role: "fdwReader", objectType: "schema", schema: fdwSchema, privileges: ["USAGE"] },
-            { role: "fdwReader", objectType: "table", schema: fdwSchema, objects: [...input.foreignTables], privileges: ["SELECT"] },
-        );
-    }
-    assertModelIsSound(grants);
-    return grants;
+}
+
+/** Grants on the Auth0 foreign tables (created with them, when Supabase features are on). */
+export function foreignTableGrants(input: Pick<ModelInput, "fdwSchema" | "foreignTables">): Grant[] {
+    if (input.foreignTables.length === 0) return [];
+    return [
+        { role: "fdwReader", objectType: "schema", schema: input.fdwSchema, privileges: ["USAGE"] },
+        { role: "fdwReader", objectType: "table", schema: input.fdwSchema, objects: [...input.foreignTables], privileges: ["SELECT"] },
+    ];
 }
 
 /** The model's invariants: no "all objects" grant, and no two grants the provider would make fight. */
 export function assertModelIsSound(grants: Grant[]): void {
     const seen = new Set<string>();
     for (const g of grants) {
-        if (g.objectType !== "schema" && g.objects.length === 0) {
-            throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${g.schema} lists no objects (the provider would grant on ALL of them)`);
+        const where = g.objectType === "database" ? "the database" : g.schema;
+        if (g.objectType !== "schema" && g.objectType !== "database" && g.objects.length === 0) {
+            throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} lists no objects (the provider would grant on ALL of them)`);
         }
-        if (g.privileges.length === 0) throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${g.schema} has no privileges`);
-        const key = `${g.role}/${g.objectType}/${g.schema}/${g.objectType === "column" ? g.objects[0] : ""}`;
-        if (seen.has(key)) throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${g.schema}; the postgresql provider would revoke one with the other`);
+        if (g.privileges.length === 0) throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} has no privileges`);
+        const key = `${g.role}/${g.objectType}/${where}/${g.objectType === "column" ? g.objects[0] : ""}`;
+        if (seen.has(key)) throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${where}; the postgresql provider would revoke one with the other`);
         seen.add(key);
     }
 }
 
 /** A stable, readable resource-name suffix for a grant. */
 export function grantSuffix(g: Grant): string {
-    const objects = g.objectType === "schema" ? g.schema : `${g.schema}-${g.objects.join("-")}`;
+    const objects = g.objectType === "database" ? "db" : g.objectType === "schema" ? g.schema : `${g.schema}-${g.objects.join("-")}`;
     return `${g.role}-${g.objectType}-${objects}`.replace(/_/g, "-");
 }
 
@@ -108,10 +122,12 @@ export function ident(name: string): string {
  * The SQL a grant amounts to, as the postgresql provider runs it. Used by the tests to apply the
  * model to a real database (the provider plugin cannot run here) and by the docs.
  */
-export function grantSql(g: Grant, roles: Record<RoleKey, string>): string {
+export function grantSql(g: Grant, roles: Record<RoleKey, string>, database: string): string {
     const role = ident(roles[g.role]);
     const privs = g.privileges.join(", ");
     switch (g.objectType) {
+        case "database":
+            return `GRANT ${privs} ON DATABASE ${ident(database)} TO ${role}`;
         case "schema":
             return `GRANT ${privs} ON SCHEMA ${ident(g.schema)} TO ${role}`;
         case "table":

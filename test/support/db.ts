@@ -89,6 +89,7 @@ export async function createStackDatabase(serverUrl: string, label: string, opti
     const db = await createTestDatabase(serverUrl, label);
     const rolePrefix = uniqueRolePrefix(label);
     const model: ModelInput = {
+        database: db.name,
         schema: "auth0_app",
         fdwSchema: "auth0",
         rolePrefix,
@@ -109,7 +110,6 @@ export async function createStackDatabase(serverUrl: string, label: string, opti
         if (r.statementTimeoutMs > 0) await query(serverUrl, `ALTER ROLE ${ident(r.name)} SET statement_timeout = ${Number(r.statementTimeoutMs)}`);
     }
     await query(db.url, `REVOKE ALL ON DATABASE ${ident(db.name)} FROM PUBLIC`);
-    for (const r of Object.values(roles)) if (r.login) await query(db.url, `GRANT CONNECT ON DATABASE ${ident(db.name)} TO ${ident(r.name)}`);
     await query(db.url, `CREATE SCHEMA ${ident(model.schema)}`);
 
     const migrations = loadMigrations({ schema: model.schema, scripts_role: names.scripts, sync_role: names.sync, app_role: names.app });
@@ -121,7 +121,7 @@ export async function createStackDatabase(serverUrl: string, label: string, opti
         await client.end();
     }
     const grants = privilegeModel(model);
-    for (const g of grants) await query(db.url, grantSql(g, names));
+    for (const g of grants) await query(db.url, grantSql(g, names, db.name));
 
     return {
         db,

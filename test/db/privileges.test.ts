@@ -1,0 +1,175 @@
+/**
+ * The privilege model against a real Postgres: every (role, object, privilege) the model grants is
+ * held, and every one it does not grant is not; then each login role really does, and really
+ * cannot do, what the model says; then row-level security with two users.
+ */
+import { Client } from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Grant, ident, RoleKey, TABLE_PRIVILEGES, TABLES, USER_PUBLIC_COLUMNS } from "../../infra/postgres/privileges";
+import { LEDGER_TABLE } from "../../infra/postgres/migrate";
+import { createStackDatabase, query, StackDatabase } from "../support/db";
+
+let stack: StackDatabase;
+const ROLE_KEYS: RoleKey[] = ["scripts", "sync", "app", "fdwReader"];
+
+beforeAll(async () => {
+    stack = await createStackDatabase(inject("databaseUrl"), "privileges");
+});
+afterAll(async () => stack?.teardown());
+
+function tableGrant(role: RoleKey, table: string): Grant | undefined {
+    return stack.grants.find((g) => g.role === role && g.objectType === "table" && g.schema === stack.schema && g.objects.includes(table));
+}
+
+async function expectDenied(url: string, sql: string, params: unknown[] = []): Promise<void> {
+    await expect(query(url, sql, params)).rejects.toThrow(/permission denied/);
+}
+
+describe("the catalog matches the model, both ways", () => {
+    it.each(ROLE_KEYS)("table privileges of %s", async (key) => {
+        const role = stack.roles[key].name;
+        for (const table of [TABLES.users, TABLES.profiles, LEDGER_TABLE]) {
+            const granted = tableGrant(key, table)?.privileges ?? [];
+            for (const priv of TABLE_PRIVILEGES) {
+                const [row] = await query(stack.db.url, "SELECT has_table_privilege($1, $2, $3) AS ok", [role, `${stack.schema}.${table}`, priv]);
+                expect({ role: key, table, priv, ok: row!.ok }).toEqual({ role: key, table, priv, ok: granted.includes(priv as never) });
+            }
+        }
+    });
+
+    it.each(ROLE_KEYS)("column privileges of %s on the user store", async (key) => {
+        const role = stack.roles[key].name;
+        const columns = (await query(stack.db.url, "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", [`${stack.schema}.users`])).map((r) => r.attname as string);
+        expect(columns).toContain("password_hash");
+        const columnGrant = stack.grants.find((g) => g.role === key && g.objectType === "column");
+        const tableSelect = tableGrant(key, TABLES.users)?.privileges.includes("SELECT") ?? false;
+        for (const column of columns) {
+            const expected = tableSelect || (columnGrant?.objectType === "column" && columnGrant.columns.includes(column));
+            const [row] = await query(stack.db.url, "SELECT has_column_privilege($1, $2, $3, 'SELECT') AS ok", [role, `${stack.schema}.users`, column]);
+            expect({ key, column, ok: row!.ok }).toEqual({ key, column, ok: expected });
+        }
+    });
+
+    it.each(ROLE_KEYS)("schema, function and database privileges of %s", async (key) => {
+        const role = stack.roles[key].name;
+        const usage = stack.grants.some((g) => g.role === key && g.objectType === "schema" && g.schema === stack.schema && g.privileges.includes("USAGE"));
+        const [schema] = await query(stack.db.url, "SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create", [role, stack.schema]);
+        expect(schema).toEqual({ usage, create: false });
+
+        const execute = stack.grants.some((g) => g.role === key && g.objectType === "function");
+        const [fn] = await query(stack.db.url, "SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok", [role, `${stack.schema}.current_user_id()`]);
+        expect(fn!.ok).toBe(execute);
+
+        const connect = stack.grants.some((g) => g.role === key && g.objectType === "database");
+        const [db] = await query(stack.db.url, "SELECT has_database_privilege($1, $2, 'CONNECT') AS ok, has_database_privilege($1, $2, 'CREATE') AS create", [role, stack.db.name]);
+        expect(db).toEqual({ ok: connect, create: false });
+    });
+
+    it("no role the stack creates is privileged", async () => {
+        const names = Object.values(stack.roles).map((r) => r.name);
+        const rows = await query(stack.db.url, "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname", [names]);
+        expect(rows).toHaveLength(4);
+        for (const r of rows) {
+            expect(r).toMatchObject({ rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false });
+            expect(r.rolcanlogin).toBe(Object.values(stack.roles).find((x) => x.name === r.rolname)!.login);
+        }
+    });
+});
+
+describe("logged in as each role", () => {
+    const email = "priv-check@example.test";
+    const hash = "$2b$04$abcdefghijklmnopqrstuuN2yQd0Tf0h3sVwWmYzsv9qCJBhEIM2K";
+
+    it("the scripts role works the user store and nothing else", async () => {
+        const url = stack.urlFor("scripts");
+        const [row] = await query(url, `INSERT INTO ${ident(stack.schema)}.users (email, password_hash) VALUES ($1, $2) RETURNING id`, [email, hash]);
+        expect(row!.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(await query(url, `SELECT email FROM ${ident(stack.schema)}.users WHERE lower(email) = lower($1)`, [email.toUpperCase()])).toEqual([{ email }]);
+        await expectDenied(url, `SELECT * FROM ${ident(stack.schema)}.profiles`);
+        await expectDenied(url, `TRUNCATE ${ident(stack.schema)}.users`);
+        await expectDenied(url, `CREATE TABLE ${ident(stack.schema)}.evil (x int)`);
+        await expectDenied(url, `SELECT * FROM ${ident(stack.schema)}.${ident(LEDGER_TABLE)}`);
+        await expect(query(url, `DELETE FROM ${ident(stack.schema)}.users WHERE id = $1`, [row!.id])).resolves.toEqual([]);
+    });
+
+    it("the sync role upserts profiles and nothing else", async () => {
+        const url = stack.urlFor("sync");
+        const upsert = `INSERT INTO ${ident(stack.schema)}.profiles (user_id, user_name) VALUES ($1, $2)
+                        ON CONFLICT (user_id) DO UPDATE SET user_name = EXCLUDED.user_name, last_seen = now() RETURNING user_name`;
+        expect(await query(url, upsert, ["auth0|sync-check", "first"])).toEqual([{ user_name: "first" }]);
+        expect(await query(url, upsert, ["auth0|sync-check", "second"])).toEqual([{ user_name: "second" }]);
+        await expectDenied(url, `DELETE FROM ${ident(stack.schema)}.profiles`);
+        await expectDenied(url, `SELECT email FROM ${ident(stack.schema)}.users`);
+        await expectDenied(url, `CREATE TABLE ${ident(stack.schema)}.evil (x int)`);
+    });
+
+    it("the NOLOGIN roles cannot log in", async () => {
+        for (const key of ["app", "fdwReader"] as const) {
+            const u = new URL(stack.db.url);
+            u.username = stack.roles[key].name;
+            u.password = "whatever";
+            await expect(query(u.toString(), "SELECT 1")).rejects.toThrow(/not permitted to log in|password authentication failed/);
+        }
+    });
+});
+
+describe("row-level security: a session sees only its own rows", () => {
+    let ids: { a: string; b: string };
+
+    beforeAll(async () => {
+        const scripts = stack.urlFor("scripts");
+        const insert = `INSERT INTO ${ident(stack.schema)}.users (email, password_hash) VALUES ($1, $2) RETURNING id`;
+        const hash = "$2b$04$abcdefghijklmnopqrstuuN2yQd0Tf0h3sVwWmYzsv9qCJBhEIM2K";
+        const [a] = await query(scripts, insert, ["rls-a@example.test", hash]);
+        const [b] = await query(scripts, insert, ["rls-b@example.test", hash]);
+        ids = { a: a!.id as string, b: b!.id as string };
+        const sync = stack.urlFor("sync");
+        for (const id of [ids.a, ids.b]) {
+            await query(sync, `INSERT INTO ${ident(stack.schema)}.profiles (user_id, user_name) VALUES ($1, $2)`, [`auth0|${id}`, id]);
+        }
+    });
+
+    /** Runs `sql` as the app role (as Hasura or PostgREST would: SET ROLE inside a transaction) with the given session settings. */
+    async function asApp(settings: Record<string, string>, sql: string): Promise<Record<string, unknown>[]> {
+        const client = new Client({ connectionString: stack.db.url });
+        await client.connect();
+        try {
+            await client.query("BEGIN");
+            for (const [k, v] of Object.entries(settings)) await client.query("SELECT set_config($1, $2, true)", [k, v]);
+            await client.query(`SET LOCAL ROLE ${ident(stack.roles.app.name)}`);
+            const rows = (await client.query(sql)).rows;
+            await client.query("ROLLBACK");
+            return rows;
+        } finally {
+            await client.end();
+        }
+    }
+
+    const profiles = () => `SELECT user_id FROM ${ident(stack.schema)}.profiles ORDER BY user_id`;
+    const users = () => `SELECT id::text AS id, email FROM ${ident(stack.schema)}.users ORDER BY email`;
+
+    it("with Hasura's session variables", async () => {
+        const a = await asApp({ "hasura.user": JSON.stringify({ "x-hasura-user-id": `auth0|${ids.a}`, "x-hasura-role": "user" }) }, profiles());
+        expect(a).toEqual([{ user_id: `auth0|${ids.a}` }]);
+        const b = await asApp({ "hasura.user": JSON.stringify({ "x-hasura-user-id": `auth0|${ids.b}` }) }, users());
+        expect(b).toEqual([{ id: ids.b, email: "rls-b@example.test" }]);
+    });
+
+    it("with Supabase's request.jwt.claims", async () => {
+        const b = await asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.b}`, role: "authenticated" }) }, profiles());
+        expect(b).toEqual([{ user_id: `auth0|${ids.b}` }]);
+        const a = await asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, users());
+        expect(a).toEqual([{ id: ids.a, email: "rls-a@example.test" }]);
+    });
+
+    it("without a user, nothing; and never the password hash", async () => {
+        expect(await asApp({}, profiles())).toEqual([]);
+        expect(await asApp({ "hasura.user": "" }, users())).toEqual([]);
+        await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `SELECT password_hash FROM ${ident(stack.schema)}.users`)).rejects.toThrow(/permission denied/);
+        expect(USER_PUBLIC_COLUMNS).not.toContain("password_hash");
+    });
+
+    it("the app role cannot write", async () => {
+        await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `UPDATE ${ident(stack.schema)}.profiles SET user_name = 'x'`)).rejects.toThrow(/permission denied/);
+    });
+});

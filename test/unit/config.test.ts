@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, ConfigInput, decodeConfigValue, parseStackConfig } from "../../infra/config";
+
+const PROJECT = "auth0-postgres";
+
+function baseValues(): Record<string, unknown> {
+    return {
+        environment: "dev",
+        supabase: true,
+        auth0: { domain: "acme-dev.eu.auth0.com", clientId: "DevDeployClientId000000000000000" },
+        spa: {
+            callbacks: ["https://dev.app.acme.test/callback"],
+            webOrigins: ["https://dev.app.acme.test"],
+            logoutUrls: ["https://dev.app.acme.test"],
+        },
+        api: {
+            identifier: "https://api.dev.acme.test",
+            permissions: [{ value: "read:profiles", description: "Read" }],
+            roles: [{ name: "user", permissions: ["read:profiles"] }],
+        },
+        postgres: { host: "db.ref.supabase.co" },
+    };
+}
+
+function input(values: Record<string, unknown> = baseValues(), overrides: Partial<ConfigInput> = {}): ConfigInput {
+    return {
+        project: PROJECT,
+        stack: "dev",
+        values,
+        secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true } },
+        ...overrides,
+    };
+}
+
+/** Sets `path` (dotted) in a copy of the base values; `undefined` deletes it. */
+function withValue(path: string, value: unknown): Record<string, unknown> {
+    const values = structuredClone(baseValues());
+    const parts = path.split(".");
+    let node = values as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+        node[p] = node[p] ?? {};
+        node = node[p] as Record<string, unknown>;
+    }
+    const last = parts[parts.length - 1]!;
+    if (value === undefined) delete node[last];
+    else node[last] = value;
+    return values;
+}
+
+function problemsOf(i: ConfigInput): string[] {
+    try {
+        parseStackConfig(i);
+    } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).problems;
+    }
+    throw new Error("expected the configuration to be rejected");
+}
+
+describe("a valid configuration", () => {
+    it("parses, applies defaults and derives what the program needs", () => {
+        const c = parseStackConfig(input());
+        expect(c.prefix).toBe("auth0-postgres-dev");
+        expect(c.protect).toBe(false);
+        expect(c.postgres).toMatchObject({ port: 5432, database: "postgres", username: "postgres", schema: "auth0_app", sslMode: "require", publicHost: "db.ref.supabase.co", publicPort: 5432 });
+        expect(c.customDb).toMatchObject({ bcryptCost: 10, connectionName: "postgres-users", importMode: false, poolMax: 5 });
+        expect(c.sync).toEqual({ mode: "postgres", blocksLogin: false });
+        expect(c.api.tokenLifetime).toBe(86_400);
+    });
+
+    it("takes the environment from a stack named after one, and protects prod by default", () => {
+        const values = baseValues();
+        delete values.environment;
+        const c = parseStackConfig(input(values, { stack: "prod" }));
+        expect(c.environment).toBe("prod");
+        expect(c.protect).toBe(true);
+    });
+
+    it("accepts values as the Pulumi CLI stores them (numbers and booleans as text)", () => {
+        const c = parseStackConfig(input({ ...withValue("customDb", { bcryptCost: "12", importMode: "true" }), supabase: "false" }));
+        expect(c.customDb.bcryptCost).toBe(12);
+        expect(c.customDb.importMode).toBe(true);
+        expect(c.supabase).toBe(false);
+    });
+
+    it("lets the local environment use http on loopback, no TLS and a low bcrypt cost", () => {
+        const values = {
+            ...withValue("environment", "local"),
+            spa: { callbacks: ["http://localhost:3000/callback"], webOrigins: ["http://localhost:3000"], logoutUrls: [] },
+            postgres: { host: "127.0.0.1" },
+            customDb: { bcryptCost: 4 },
+        };
+        const c = parseStackConfig(input(values, { stack: "local" }));
+        expect(c.postgres.sslMode).toBe("disable");
+        expect(c.customDb.bcryptCost).toBe(4);
+    });
+
+    it("requires the Hasura admin secret only for the Hasura sync", () => {
+        const values = { ...withValue("sync", { mode: "hasura" }), hasura: { graphqlUrl: "https://hasura.acme.test/v1/graphql" } };
+        const secrets = { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } };
+        expect(parseStackConfig(input(values, { secrets })).sync.mode).toBe("hasura");
+        expect(problemsOf(input(values))).toContain(`${PROJECT}:hasuraAdminSecret: required; set it with \`pulumi config set --secret hasuraAdminSecret\``);
+    });
+});
+
+/** Each bad configuration, and the key its message must name. */
+const INVALID: [string, ConfigInput, string][] = [
+    ["missing environment on a stack not named after one", input(withValue("environment", undefined), { stack: "sandbox" }), `${PROJECT}:environment: required`],
+    ["unknown environment", input(withValue("environment", "qa")), `${PROJECT}:environment`],
+    ["environment contradicting the stack name", input(withValue("environment", "prod")), `${PROJECT}:environment: is "prod" but the stack is named "dev"`],
+    ["unknown top-level key", input({ ...baseValues(), databse: {} }), `${PROJECT}:databse: unknown key`],
+    ["unknown nested key", input(withValue("postgres.hots", "x")), `${PROJECT}:postgres.hots: unknown key`],
+    ["missing auth0 block", input(withValue("auth0", undefined)), `${PROJECT}:auth0: required`],
+    ["domain with a scheme", input(withValue("auth0.domain", "https://acme.eu.auth0.com")), `${PROJECT}:auth0.domain`],
+    ["domain with a path", input(withValue("auth0.domain", "acme.eu.auth0.com/x")), `${PROJECT}:auth0.domain`],
+    ["client id with spaces", input(withValue("auth0.clientId", "not a client id")), `${PROJECT}:auth0.clientId`],
+    ["client id of the wrong type", input(withValue("auth0.clientId", 42)), `${PROJECT}:auth0.clientId`],
+    ["no callbacks", input(withValue("spa.callbacks", [])), `${PROJECT}:spa.callbacks`],
+    ["callbacks not a list", input(withValue("spa.callbacks", "https://x.test/cb")), `${PROJECT}:spa.callbacks`],
+    ["http callback outside local", input(withValue("spa.callbacks", ["http://dev.app.acme.test/callback"])), `${PROJECT}:spa.callbacks[0]: must be an https URL`],
+    ["http logout URL outside local", input(withValue("spa.logoutUrls", ["https://ok.test", "http://dev.app.acme.test"])), `${PROJECT}:spa.logoutUrls[1]: must be an https URL`],
+    ["web origin with a path", input(withValue("spa.webOrigins", ["https://dev.app.acme.test/app"])), `${PROJECT}:spa.webOrigins[0]: must be an origin`],
+    ["callback that is not a URL", input(withValue("spa.callbacks", ["not a url"])), `${PROJECT}:spa.callbacks[0]`],
+    ["API identifier that is not a URL", input(withValue("api.identifier", "my api")), `${PROJECT}:api.identifier`],
+    ["token lifetime out of range", input(withValue("api.tokenLifetime", 10)), `${PROJECT}:api.tokenLifetime`],
+    ["role granting an undeclared permission", input(withValue("api.roles", [{ name: "admin", permissions: ["delete:everything"] }])), `${PROJECT}:api.roles[0].permissions[0]: "delete:everything" is not declared`],
+    ["duplicate permission", input(withValue("api.permissions", [{ value: "a:b" }, { value: "a:b" }])), `${PROJECT}:api.permissions[1].value: duplicate permission`],
+    ["schema name that injects SQL", input(withValue("postgres.schema", 'app"; DROP TABLE users; --')), `${PROJECT}:postgres.schema`],
+    ["schema name with upper case", input(withValue("postgres.schema", "AuthApp")), `${PROJECT}:postgres.schema`],
+    ["schema Supabase owns", input(withValue("postgres.schema", "auth")), `${PROJECT}:postgres.schema: must not be a schema`],
+    ["role prefix that is too long", input(withValue("postgres.rolePrefix", "a".repeat(41))), `${PROJECT}:postgres.rolePrefix`],
+    ["role prefix with a quote", input(withValue("postgres.rolePrefix", "x'y")), `${PROJECT}:postgres.rolePrefix`],
+    ["port out of range", input(withValue("postgres.port", 70000)), `${PROJECT}:postgres.port`],
+    ["port that is not a number", input(withValue("postgres.port", "fivefourthreetwo")), `${PROJECT}:postgres.port`],
+    ["database host with a scheme", input(withValue("postgres.host", "postgres://db.example.com")), `${PROJECT}:postgres.host`],
+    ["unknown sslMode", input(withValue("postgres.sslMode", "prefer")), `${PROJECT}:postgres.sslMode`],
+    ["TLS off for a remote database outside local", input(withValue("postgres.sslMode", "disable")), `${PROJECT}:postgres.sslMode: "disable" sends the database password in clear text`],
+    ["bcrypt cost above range", input(withValue("customDb", { bcryptCost: 20 })), `${PROJECT}:customDb.bcryptCost`],
+    ["bcrypt cost below 10 outside local", input(withValue("customDb", { bcryptCost: 6 })), `${PROJECT}:customDb.bcryptCost: must be at least 10 outside the local environment`],
+    ["bcrypt cost that is not an integer", input(withValue("customDb", { bcryptCost: 10.5 })), `${PROJECT}:customDb.bcryptCost`],
+    ["timeouts past Auth0's script limit", input(withValue("customDb", { connectTimeoutMs: 10000, statementTimeoutMs: 10000 })), `${PROJECT}:customDb.statementTimeoutMs`],
+    ["unknown password policy", input(withValue("customDb", { passwordPolicy: "strong" })), `${PROJECT}:customDb.passwordPolicy`],
+    ["connection name with spaces", input(withValue("customDb", { connectionName: "my users" })), `${PROJECT}:customDb.connectionName`],
+    ["Hasura sync without a GraphQL URL", input(withValue("sync", { mode: "hasura" })), `${PROJECT}:hasura.graphqlUrl: required when ${PROJECT}:sync.mode is "hasura"`],
+    ["unknown sync mode", input(withValue("sync", { mode: "kafka" })), `${PROJECT}:sync.mode`],
+    ["Hasura URL over http outside local", input({ ...withValue("sync", { mode: "hasura" }), hasura: { graphqlUrl: "http://hasura.acme.test/v1/graphql" } }), `${PROJECT}:hasura.graphqlUrl: must be an https URL`],
+    ["boolean that is not a boolean", input(withValue("supabase", "yes")), `${PROJECT}:supabase`],
+    ["missing database password", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true } } }), `${PROJECT}:postgresPassword: required`],
+    ["database password in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: false } } }), `${PROJECT}:postgresPassword: is stored in plain text`],
+    ["client secret in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: false }, postgresPassword: { encrypted: true } } }), `${PROJECT}:auth0ClientSecret: is stored in plain text`],
+    ["Hasura secret set without the Hasura sync", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } } }), `${PROJECT}:hasuraAdminSecret: is set but`],
+    ["refresh window out of range", input(withValue("managementToken", { refreshBeforeSeconds: 5 })), `${PROJECT}:managementToken.refreshBeforeSeconds`],
+];
+
+describe("an invalid configuration is rejected, naming the key", () => {
+    it("has at least 25 distinct cases", () => {
+        expect(new Set(INVALID.map(([label]) => label)).size).toBeGreaterThanOrEqual(25);
+    });
+
+    it.each(INVALID)("%s", (_label, bad, expected) => {
+        const problems = problemsOf(bad);
+        expect(problems.some((p) => p.startsWith(expected))).toBe(true);
+    });
+
+    it("reports every problem at once", () => {
+        const values = { ...withValue("postgres.port", 0), auth0: { domain: "bad domain", clientId: "DevDeployClientId000000000000000" } };
+        const problems = problemsOf(input(values, { secrets: {} }));
+        expect(problems.filter((p) => /postgres\.port|auth0\.domain|auth0ClientSecret|postgresPassword/.test(p))).toHaveLength(4);
+    });
+
+    it("never repeats a secret value in its message", () => {
+        // The parser never sees secret values at all: only whether each is set and encrypted.
+        const err = (() => {
+            try {
+                parseStackConfig(input(withValue("auth0.domain", "bad domain"), { secrets: { postgresPassword: { encrypted: false } } }));
+            } catch (e) {
+                return e as Error;
+            }
+            return undefined;
+        })();
+        expect(err?.message).toMatch(/postgresPassword: is stored in plain text/);
+        expect(err?.message).toMatch(/auth0ClientSecret: required/);
+    });
+});
+
+describe("decodeConfigValue", () => {
+    it("parses JSON objects, numbers and booleans, and keeps plain text", () => {
+        expect(decodeConfigValue('{"a":1}')).toEqual({ a: 1 });
+        expect(decodeConfigValue("5432")).toBe(5432);
+        expect(decodeConfigValue("true")).toBe(true);
+        expect(decodeConfigValue("acme.eu.auth0.com")).toBe("acme.eu.auth0.com");
+    });
+});
