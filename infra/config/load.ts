@@ -37,8 +37,8 @@ export interface ConfigInput {
     stack: string;
     /** Non-secret keys (without the `<project>:` prefix) to their values, already parsed from YAML/JSON. */
     values: Record<string, unknown>;
-    /** Secret keys that are set, and whether each was stored encrypted. */
-    secrets: Partial<Record<SecretKey, { encrypted: boolean }>>;
+    /** Secret keys that are set, whether each was stored encrypted, and whether it is empty. */
+    secrets: Partial<Record<SecretKey, { encrypted: boolean; empty?: boolean }>>;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/;
@@ -95,6 +95,7 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
             continue;
         }
         if (!entry.encrypted) problems.push(`${project}:${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``);
+        if (entry.empty) problems.push(`${project}:${key}: is empty`);
         if (key === "hasuraAdminSecret" && syncMode !== "hasura") {
             problems.push(`${project}:${key}: is set but ${project}:sync.mode is not "hasura"; remove it or switch the sync mode`);
         }
@@ -225,7 +226,7 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
         if (!fullKey.startsWith(`${project}:`)) continue;
         const key = fullKey.slice(project.length + 1);
         if ((SECRET_KEYS as readonly string[]).includes(key)) {
-            secretEntries[key as SecretKey] = { encrypted: isConfigSecret(fullKey) };
+            secretEntries[key as SecretKey] = { encrypted: isConfigSecret(fullKey), empty: text.trim() === "" };
             secretTexts[key as SecretKey] = text;
         } else {
             values[key] = decodeConfigValue(text);

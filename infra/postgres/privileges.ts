@@ -54,7 +54,7 @@ export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeo
     return [
         { key: "scripts", name: `${p}_scripts`, login: true, purpose: "Auth0 custom-database scripts: the user store only", statementTimeoutMs: input.statementTimeoutMs },
         { key: "sync", name: `${p}_sync`, login: true, purpose: "Auth0 post-login user sync: upserts profiles only", statementTimeoutMs: input.statementTimeoutMs },
-        { key: "app", name: `${p}_app`, login: false, purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)", statementTimeoutMs: 0 },
+        { key: "app", name: `${p}_app_reader`, login: false, purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)", statementTimeoutMs: 0 },
         { key: "fdwReader", name: `${p}_fdw_reader`, login: false, purpose: "Reads the Auth0 foreign tables", statementTimeoutMs: 0 },
     ];
 }

@@ -17,8 +17,9 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.teardown());
 
-function tableGrant(role: RoleKey, table: string): Grant | undefined {
-    return stack.grants.find((g) => g.role === role && g.objectType === "table" && g.schema === stack.schema && g.objects.includes(table));
+type TableGrant = Extract<Grant, { objectType: "table" }>;
+function tableGrant(role: RoleKey, table: string): TableGrant | undefined {
+    return stack.grants.find((g): g is TableGrant => g.role === role && g.objectType === "table" && g.schema === stack.schema && g.objects.includes(table));
 }
 
 async function expectDenied(url: string, sql: string, params: unknown[] = []): Promise<void> {
@@ -32,7 +33,7 @@ describe("the catalog matches the model, both ways", () => {
             const granted = tableGrant(key, table)?.privileges ?? [];
             for (const priv of TABLE_PRIVILEGES) {
                 const [row] = await query(stack.db.url, "SELECT has_table_privilege($1, $2, $3) AS ok", [role, `${stack.schema}.${table}`, priv]);
-                expect({ role: key, table, priv, ok: row!.ok }).toEqual({ role: key, table, priv, ok: granted.includes(priv as never) });
+                expect({ role: key, table, priv, ok: row!.ok }).toEqual({ role: key, table, priv, ok: granted.includes(priv) });
             }
         }
     });

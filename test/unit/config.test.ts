@@ -147,6 +147,7 @@ const INVALID: [string, ConfigInput, string][] = [
     ["boolean that is not a boolean", input(withValue("supabase", "yes")), `${PROJECT}:supabase`],
     ["missing database password", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true } } }), `${PROJECT}:postgresPassword: required`],
     ["database password in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: false } } }), `${PROJECT}:postgresPassword: is stored in plain text`],
+    ["empty database password", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true, empty: true } } }), `${PROJECT}:postgresPassword: is empty`],
     ["client secret in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: false }, postgresPassword: { encrypted: true } } }), `${PROJECT}:auth0ClientSecret: is stored in plain text`],
     ["Hasura secret set without the Hasura sync", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } } }), `${PROJECT}:hasuraAdminSecret: is set but`],
     ["refresh window out of range", input(withValue("managementToken", { refreshBeforeSeconds: 5 })), `${PROJECT}:managementToken.refreshBeforeSeconds`],

@@ -9,7 +9,7 @@ describe("the privilege model", () => {
         expect(specs.map((s) => [s.name, s.login])).toEqual([
             ["auth0_scripts", true],
             ["auth0_sync", true],
-            ["auth0_app", false],
+            ["auth0_app_reader", false],
             ["auth0_fdw_reader", false],
         ]);
     });

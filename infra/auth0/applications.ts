@@ -1,0 +1,153 @@
+import * as auth0 from "@pulumi/auth0";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface ApiPermission {
+    value: string;
+    description: string;
+}
+
+export interface ApiRole {
+    name: string;
+    description: string;
+    permissions: string[];
+}
+
+export interface Auth0ApplicationsArgs {
+    provider: auth0.Provider;
+    /** The tenant's domain; the Management API audience is `https://<domain>/api/v2/`. */
+    domain: string;
+    spa: { name: string; callbacks: string[]; webOrigins: string[]; logoutUrls: string[] };
+    api: { name: string; identifier: string; tokenLifetime: number; permissions: ApiPermission[]; roles: ApiRole[] };
+    /** Create the machine-to-machine client that reads users (for the foreign data wrapper). Defaults to true. */
+    managementReader?: boolean;
+    /** Protect the API (its identifier is the audience every token carries). Defaults to false. */
+    protect?: boolean;
+}
+
+/** The Management API client, when one was asked for. `clientSecret` is a secret. */
+export interface ManagementReader {
+    clientId: pulumi.Output<string>;
+    clientSecret: pulumi.Output<string>;
+    /** The grant of `read:users`; a Management API token can only be had once it exists. */
+    grant: auth0.ClientGrant;
+}
+
+/**
+ * The tenant's applications: the single-page application, the API (resource server, RS256, RBAC
+ * with its permissions and roles), and the machine-to-machine client that may read users from the
+ * Management API (for the Auth0 foreign data wrapper).
+ */
+export class Auth0Applications extends pulumi.ComponentResource {
+    public readonly spa: auth0.Client;
+    public readonly api: auth0.ResourceServer;
+    public readonly audience: pulumi.Output<string>;
+    public readonly roleIds: Record<string, pulumi.Output<string>>;
+    public readonly managementReader?: ManagementReader;
+
+    constructor(name: string, args: Auth0ApplicationsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("auth0-postgres:auth0:Applications", name, {}, opts);
+        const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+
+        this.spa = new auth0.Client(
+            `${name}-spa`,
+            {
+                name: args.spa.name,
+                appType: "spa",
+                callbacks: args.spa.callbacks,
+                webOrigins: args.spa.webOrigins,
+                allowedOrigins: args.spa.webOrigins,
+                allowedLogoutUrls: args.spa.logoutUrls,
+                oidcConformant: true,
+                isFirstParty: true,
+                grantTypes: ["authorization_code", "refresh_token"],
+                jwtConfiguration: { alg: "RS256" },
+                refreshToken: {
+                    rotationType: "rotating",
+                    expirationType: "expiring",
+                    leeway: 0,
+                    tokenLifetime: 2_592_000,
+                    idleTokenLifetime: 1_296_000,
+                    infiniteTokenLifetime: false,
+                    infiniteIdleTokenLifetime: false,
+                },
+            },
+            child,
+        );
+
+        this.api = new auth0.ResourceServer(
+            `${name}-api`,
+            {
+                name: args.api.name,
+                identifier: args.api.identifier,
+                signingAlg: "RS256",
+                tokenLifetime: args.api.tokenLifetime,
+                tokenLifetimeForWeb: Math.min(args.api.tokenLifetime, 7200),
+                enforcePolicies: true,
+                tokenDialect: "access_token_authz",
+                skipConsentForVerifiableFirstPartyClients: true,
+                allowOfflineAccess: true,
+            },
+            { ...child, protect: args.protect ?? false },
+        );
+        this.audience = this.api.identifier;
+
+        const scopes =
+            args.api.permissions.length > 0
+                ? new auth0.ResourceServerScopes(
+                      `${name}-api-permissions`,
+                      {
+                          resourceServerIdentifier: this.api.identifier,
+                          scopes: args.api.permissions.map((p) => ({ name: p.value, description: p.description })),
+                      },
+                      child,
+                  )
+                : undefined;
+
+        this.roleIds = {};
+        for (const role of args.api.roles) {
+            const slug = role.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+            const r = new auth0.Role(`${name}-role-${slug}`, { name: role.name, description: role.description || role.name }, child);
+            this.roleIds[role.name] = r.id;
+            if (role.permissions.length > 0) {
+                new auth0.RolePermissions(
+                    `${name}-role-${slug}-permissions`,
+                    {
+                        roleId: r.id,
+                        permissions: role.permissions.map((p) => ({ name: p, resourceServerIdentifier: this.api.identifier })),
+                    },
+                    { ...child, dependsOn: scopes ? [scopes] : [] },
+                );
+            }
+        }
+
+        if (args.managementReader ?? true) this.managementReader = this.createManagementReader(name, args, child);
+
+        this.registerOutputs({ spaClientId: this.spa.clientId, audience: this.audience, managementClientId: this.managementReader?.clientId });
+    }
+
+    private createManagementReader(name: string, args: Auth0ApplicationsArgs, child: pulumi.CustomResourceOptions): ManagementReader {
+        const m2m = new auth0.Client(
+            `${name}-management-client`,
+            {
+                name: `${args.spa.name} (user reader for the database)`,
+                appType: "non_interactive",
+                grantTypes: ["client_credentials"],
+                oidcConformant: true,
+                isFirstParty: true,
+                jwtConfiguration: { alg: "RS256" },
+            },
+            child,
+        );
+        const credentials = new auth0.ClientCredentials(
+            `${name}-management-client-credentials`,
+            { clientId: m2m.clientId, authenticationMethod: "client_secret_post" },
+            child,
+        );
+        const grant = new auth0.ClientGrant(
+            `${name}-management-grant`,
+            { clientId: m2m.clientId, audience: `https://${args.domain}/api/v2/`, scopes: ["read:users"] },
+            child,
+        );
+        return { clientId: m2m.clientId, clientSecret: pulumi.secret(credentials.clientSecret), grant };
+    }
+}

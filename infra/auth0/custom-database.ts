@@ -1,0 +1,61 @@
+import * as auth0 from "@pulumi/auth0";
+import * as pulumi from "@pulumi/pulumi";
+import { customDbScripts } from "./scripts";
+
+export interface CustomDatabaseConnectionArgs {
+    provider: auth0.Provider;
+    /** The connection's name in the tenant. */
+    name: string;
+    /**
+     * The scripts' `configuration` (see `scriptConfiguration`): it carries the scripts role's DSN,
+     * so it is always handled as a secret.
+     */
+    configuration: pulumi.Input<Record<string, string>>;
+    /** Client ids of the applications that may use the connection. */
+    enabledClients: pulumi.Input<string>[];
+    /** Lazy migration into Auth0's own store. */
+    importMode: boolean;
+    disableSignup: boolean;
+    passwordPolicy: string;
+    /** Protect the connection (deleting it deletes the tenant's record of its users). Defaults to false. */
+    protect?: boolean;
+}
+
+/**
+ * The Postgres-backed custom-database connection: strategy `auth0` with database customization,
+ * the six scripts, and their configuration (the scripts role's DSN, bcrypt cost, pool and timeouts).
+ */
+export class CustomDatabaseConnection extends pulumi.ComponentResource {
+    public readonly connection: auth0.Connection;
+    public readonly connectionId: pulumi.Output<string>;
+
+    constructor(name: string, args: CustomDatabaseConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("auth0-postgres:auth0:CustomDatabaseConnection", name, {}, opts);
+        const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+
+        this.connection = new auth0.Connection(
+            `${name}-connection`,
+            {
+                name: args.name,
+                strategy: "auth0",
+                options: {
+                    enabledDatabaseCustomization: true,
+                    customScripts: customDbScripts(),
+                    configuration: pulumi.secret(args.configuration),
+                    importMode: args.importMode,
+                    disableSignup: args.disableSignup,
+                    passwordPolicy: args.passwordPolicy,
+                    bruteForceProtection: true,
+                    requiresUsername: false,
+                },
+            },
+            // The options carry the DSN: the whole block is a secret output in the state.
+            { ...child, protect: args.protect ?? false, additionalSecretOutputs: ["options"] },
+        );
+        this.connectionId = this.connection.id;
+
+        new auth0.ConnectionClients(`${name}-clients`, { connectionId: this.connection.id, enabledClients: args.enabledClients }, child);
+
+        this.registerOutputs({ connectionId: this.connectionId });
+    }
+}

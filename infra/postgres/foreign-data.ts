@@ -1,0 +1,133 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as postgresql from "@pulumi/postgresql";
+import { ManagementApiToken } from "../auth0/management-token";
+import type { PgConnectionInfo } from "../dynamic/connection";
+import { AUTH0_FDW_HANDLER, AUTH0_FDW_NAME, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignServerOptions } from "./auth0-fdw";
+import { ForeignDataWrapper, ForeignTable, VaultSecret } from "./dynamic";
+import { createGrants } from "./grants";
+import { foreignTableGrants, RoleKey } from "./privileges";
+
+/** The foreign tables this component creates in the FDW schema. */
+export const AUTH0_FOREIGN_TABLES = ["users"] as const;
+
+export interface Auth0ForeignDataArgs {
+    provider: postgresql.Provider;
+    /** Admin connection for the dynamic providers; pass it as a Pulumi secret. */
+    connection: pulumi.Input<PgConnectionInfo>;
+    database: string;
+    /** The Auth0 tenant's domain, e.g. `acme.eu.auth0.com`. */
+    auth0Domain: string;
+    /** Schema of the foreign tables. Defaults to `auth0`. */
+    schema?: string;
+    /** Schema the Wrappers extension's functions live in. Defaults to `extensions`. */
+    extensionsSchema?: string;
+    /** Prefix of the stack's roles; also names the foreign server `<prefix>_auth0_server`. */
+    rolePrefix: string;
+    /** Role names from {@link PostgresDatabase}; only `fdwReader` is granted here. */
+    roleNames: Record<RoleKey, pulumi.Input<string>>;
+    /** The machine-to-machine client that may read users from the Management API. */
+    managementClient: { clientId: pulumi.Input<string>; clientSecret: pulumi.Input<string> };
+    /** Renew the token in Vault when it expires within this many seconds. */
+    refreshBeforeSeconds: number;
+    /** Token endpoint. Defaults to `https://<auth0Domain>/oauth/token`. */
+    tokenUrl?: pulumi.Input<string>;
+    /** Retain database objects removed from the program. Defaults to false. */
+    protect?: boolean;
+    /** Resources (the extensions) that must exist first. */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Supabase Wrappers' Auth0 foreign data: a Management API token kept fresh in a Vault secret, the
+ * `auth0_wrapper` FDW, a foreign server that reads the token by Vault id (`api_key_id`, never the
+ * key itself), the `auth0.users` foreign table, and the reader role's grants on it.
+ */
+export class Auth0ForeignData extends pulumi.ComponentResource {
+    public readonly vaultSecretId: pulumi.Output<string>;
+    public readonly serverName: pulumi.Output<string>;
+    public readonly tokenExpiresAt: pulumi.Output<string>;
+
+    constructor(name: string, args: Auth0ForeignDataArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("auth0-postgres:postgres:Auth0ForeignData", name, {}, opts);
+        const schemaName = args.schema ?? "auth0";
+        const extensions = args.extensionsSchema ?? "extensions";
+        const connection = pulumi.secret(args.connection);
+        const retain = args.protect ?? false;
+        const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider, retainOnDelete: retain };
+
+        const token = new ManagementApiToken(
+            `${name}-management-token`,
+            {
+                tokenUrl: args.tokenUrl ?? `https://${args.auth0Domain}/oauth/token`,
+                clientId: args.managementClient.clientId,
+                clientSecret: pulumi.secret(args.managementClient.clientSecret),
+                audience: `https://${args.auth0Domain}/api/v2/`,
+                refreshBeforeSeconds: args.refreshBeforeSeconds,
+            },
+            { parent: this },
+        );
+        this.tokenExpiresAt = token.expiresAt;
+
+        const secret = new VaultSecret(
+            `${name}-vault-secret`,
+            {
+                connection,
+                name: `${args.rolePrefix}_auth0_management_api`,
+                description: "Auth0 Management API token for the auth0_wrapper foreign server (renewed by pulumi up)",
+                secret: pulumi.secret(token.token),
+            },
+            { parent: this, dependsOn: args.dependsOn },
+        );
+        this.vaultSecretId = secret.secretId;
+
+        const fdw = new ForeignDataWrapper(
+            `${name}-fdw`,
+            {
+                connection,
+                name: AUTH0_FDW_NAME,
+                handler: `${extensions}.${AUTH0_FDW_HANDLER}`,
+                validator: `${extensions}.${AUTH0_FDW_VALIDATOR}`,
+            },
+            { parent: this, dependsOn: args.dependsOn },
+        );
+
+        const server = new postgresql.Server(
+            `${name}-server`,
+            {
+                serverName: `${args.rolePrefix}_auth0_server`,
+                fdwName: AUTH0_FDW_NAME,
+                options: secret.secretId.apply((id) => foreignServerOptions(args.auth0Domain, id)),
+                dropCascade: false,
+            },
+            { ...child, dependsOn: [fdw] },
+        );
+        this.serverName = server.serverName;
+
+        const schema = new postgresql.Schema(
+            `${name}-schema`,
+            { name: schemaName, database: args.database, ifNotExists: true, dropCascade: false },
+            child,
+        );
+
+        const tables = AUTH0_FOREIGN_TABLES.map(
+            (table) =>
+                new ForeignTable(
+                    `${name}-${table}-table`,
+                    {
+                        connection,
+                        schema: schemaName,
+                        name: table,
+                        server: server.serverName,
+                        columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
+                        options: { object: table },
+                    },
+                    { parent: this, dependsOn: [schema, server] },
+                ),
+        );
+
+        const readerGrants = foreignTableGrants({ fdwSchema: schemaName, foreignTables: [...AUTH0_FOREIGN_TABLES] });
+        createGrants(name, readerGrants, { database: args.database, roles: args.roleNames }, { ...child, dependsOn: tables });
+
+        this.registerOutputs({ vaultSecretId: this.vaultSecretId, serverName: this.serverName, tokenExpiresAt: this.tokenExpiresAt });
+    }
+}

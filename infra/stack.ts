@@ -1,0 +1,209 @@
+import * as auth0 from "@pulumi/auth0";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import { HASURA_CLAIMS_NAMESPACE } from "./auth0/actions";
+import { Auth0Applications } from "./auth0/applications";
+import { CustomDatabaseConnection } from "./auth0/custom-database";
+import { PostLoginActions } from "./auth0/post-login";
+import { scriptConfiguration } from "./auth0/scripts";
+import type { StackConfig, StackSecrets } from "./config";
+import type { PgConnectionInfo } from "./dynamic/connection";
+import { Auth0ForeignData } from "./postgres/foreign-data";
+import { PostgresDatabase } from "./postgres/database";
+import type { RoleKey } from "./postgres/privileges";
+
+/** What the stack exports. Secret values are Pulumi secrets; everything else is safe to print. */
+export interface StackOutputs {
+    spaClientId: pulumi.Output<string>;
+    apiAudience: pulumi.Output<string>;
+    connectionId: pulumi.Output<string>;
+    /** JSON for `HASURA_GRAPHQL_JWT_SECRET`: jwk_url, issuer, audience, claims_namespace. */
+    hasuraJwtConfig: pulumi.Output<string>;
+    postgresRoles: pulumi.Output<Record<RoleKey, string>>;
+    appliedMigrations: pulumi.Output<string[]>;
+    /** When Supabase features are on: the Vault secret id the foreign server reads, and when its token expires. */
+    managementToken?: { vaultSecretId: pulumi.Output<string>; expiresAt: pulumi.Output<string> };
+}
+
+/** A `postgres://` URL with the credentials percent-encoded. Secret in, secret out. */
+export function postgresUrl(args: { user: pulumi.Input<string>; password: pulumi.Input<string>; host: string; port: number; database: string }): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi
+            .all([args.user, args.password])
+            .apply(([user, password]) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${args.host}:${args.port}/${encodeURIComponent(args.database)}`),
+    );
+}
+
+/** The Hasura JWT config for this tenant and API, as Hasura reads it from `HASURA_GRAPHQL_JWT_SECRET`. */
+export function hasuraJwtConfig(domain: string, audience: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.jsonStringify({
+        jwk_url: `https://${domain}/.well-known/jwks.json`,
+        issuer: `https://${domain}/`,
+        audience,
+        claims_namespace: HASURA_CLAIMS_NAMESPACE,
+    });
+}
+
+/**
+ * The whole stack as one component: explicit providers, the Postgres side, the Auth0 side, and the
+ * wiring between them. Everything is derived from validated `config` and `secrets`; nothing here
+ * reads `pulumi.Config`. Every resource is a descendant of this component.
+ */
+export class Auth0PostgresStack extends pulumi.ComponentResource {
+    public readonly outputs: StackOutputs;
+
+    constructor(config: StackConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions) {
+        super("auth0-postgres:index:Stack", config.prefix, {}, opts);
+        this.outputs = registerStack(this, config, secrets);
+        this.registerOutputs({ ...this.outputs, managementToken: this.outputs.managementToken });
+    }
+}
+
+/** Registers the stack (see {@link Auth0PostgresStack}) and returns its outputs. */
+export function buildStack(config: StackConfig, secrets: StackSecrets): StackOutputs {
+    return new Auth0PostgresStack(config, secrets).outputs;
+}
+
+function registerStack(root: pulumi.ComponentResource, config: StackConfig, secrets: StackSecrets): StackOutputs {
+    const name = config.prefix;
+    const pg = config.postgres;
+    const parent: pulumi.ComponentResourceOptions = { parent: root };
+
+    const auth0Provider = new auth0.Provider(
+        `${name}-auth0`,
+        { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
+        parent,
+    );
+    const pgProvider = new postgresql.Provider(`${name}-postgres`, {
+        host: pg.host,
+        port: pg.port,
+        database: pg.database,
+        username: pg.username,
+        password: secrets.postgresPassword,
+        sslmode: pg.sslMode,
+        // Supabase's `postgres` user is not a superuser; do not attempt superuser-only statements.
+        superuser: false,
+    }, parent);
+    const adminConnection: pulumi.Output<PgConnectionInfo> = pulumi.secret(
+        secrets.postgresPassword.apply((password) => ({
+            host: pg.host,
+            port: pg.port,
+            database: pg.database,
+            user: pg.username,
+            password,
+            sslMode: pg.sslMode,
+        })),
+    );
+
+    const database = new PostgresDatabase(`${name}-db`, {
+        provider: pgProvider,
+        connection: adminConnection,
+        database: pg.database,
+        schema: pg.schema,
+        rolePrefix: pg.rolePrefix,
+        statementTimeoutMs: config.customDb.statementTimeoutMs,
+        supabase: config.supabase,
+        allowDataLoss: config.allowDataLoss,
+        protect: config.protect,
+    }, parent);
+
+    const apps = new Auth0Applications(`${name}-apps`, {
+        provider: auth0Provider,
+        domain: config.auth0.domain,
+        spa: {
+            name: config.spa.name ?? `${config.project} (${config.stack})`,
+            callbacks: config.spa.callbacks,
+            webOrigins: config.spa.webOrigins,
+            logoutUrls: config.spa.logoutUrls,
+        },
+        api: {
+            name: config.api.name ?? `${config.project} API (${config.stack})`,
+            identifier: config.api.identifier,
+            tokenLifetime: config.api.tokenLifetime,
+            permissions: config.api.permissions,
+            roles: config.api.roles,
+        },
+        managementReader: config.supabase,
+        protect: config.protect,
+    }, parent);
+
+    const publicAddress = { host: pg.publicHost, port: pg.publicPort, database: pg.database };
+    const scriptsUrl = postgresUrl({ user: database.scriptsRole.name, password: database.scriptsRole.password, ...publicAddress });
+    const connection = new CustomDatabaseConnection(
+        `${name}-users`,
+        {
+            provider: auth0Provider,
+            name: config.customDb.connectionName,
+            configuration: scriptsUrl.apply((dbUrl) =>
+                scriptConfiguration({
+                    dbUrl,
+                    ssl: pg.sslMode,
+                    bcryptCost: config.customDb.bcryptCost,
+                    poolMax: config.customDb.poolMax,
+                    connectTimeoutMs: config.customDb.connectTimeoutMs,
+                    statementTimeoutMs: config.customDb.statementTimeoutMs,
+                    schema: pg.schema,
+                }),
+            ),
+            enabledClients: [apps.spa.clientId],
+            importMode: config.customDb.importMode,
+            disableSignup: config.customDb.disableSignup,
+            passwordPolicy: config.customDb.passwordPolicy,
+            protect: config.protect,
+        },
+        { ...parent, dependsOn: database.ready },
+    );
+
+    const syncViaPostgres = config.sync.mode === "postgres";
+    new PostLoginActions(
+        `${name}-post-login`,
+        {
+            provider: auth0Provider,
+            namePrefix: name,
+            secrets: {
+                DEFAULT_ROLE: config.hasura.defaultRole,
+                SYNC_MODE: config.sync.mode,
+                SYNC_BLOCKS_LOGIN: String(config.sync.blocksLogin),
+                DB_SCHEMA: pg.schema,
+                DB_URL: syncViaPostgres ? postgresUrl({ user: database.syncRole.name, password: database.syncRole.password, ...publicAddress }) : undefined,
+                DB_SSL: syncViaPostgres ? pg.sslMode : undefined,
+                DB_CONNECT_TIMEOUT_MS: String(config.customDb.connectTimeoutMs),
+                DB_STATEMENT_TIMEOUT_MS: String(config.customDb.statementTimeoutMs),
+                HASURA_GRAPHQL_URL: syncViaPostgres ? undefined : config.hasura.graphqlUrl,
+                HASURA_ADMIN_SECRET: syncViaPostgres ? undefined : secrets.hasuraAdminSecret,
+            },
+        },
+        { ...parent, dependsOn: database.ready },
+    );
+
+    let managementToken: StackOutputs["managementToken"];
+    if (config.supabase && apps.managementReader) {
+        const foreign = new Auth0ForeignData(
+            `${name}-auth0-fdw`,
+            {
+                provider: pgProvider,
+                connection: adminConnection,
+                database: pg.database,
+                auth0Domain: config.auth0.domain,
+                rolePrefix: pg.rolePrefix,
+                roleNames: database.roleNames,
+                managementClient: { clientId: apps.managementReader.clientId, clientSecret: apps.managementReader.clientSecret },
+                refreshBeforeSeconds: config.managementToken.refreshBeforeSeconds,
+                protect: config.protect,
+                dependsOn: [...database.extensions, ...database.ready, apps.managementReader.grant],
+            },
+            parent,
+        );
+        managementToken = { vaultSecretId: foreign.vaultSecretId, expiresAt: foreign.tokenExpiresAt };
+    }
+
+    return {
+        spaClientId: apps.spa.clientId,
+        apiAudience: apps.audience,
+        connectionId: connection.connectionId,
+        hasuraJwtConfig: hasuraJwtConfig(config.auth0.domain, apps.audience),
+        postgresRoles: pulumi.output(database.roleNames),
+        appliedMigrations: database.migrations.applied,
+        managementToken,
+    };
+}

@@ -1,0 +1,209 @@
+/**
+ * The resource graph under Pulumi's mock runtime: every registered resource is recorded with its
+ * inputs twice, once plain and once as the engine receives it (secrets still wrapped), so tests can
+ * check both what a resource gets and whether it gets it as a secret.
+ *
+ * Dynamic providers: vitest's module transform breaks Pulumi's closure serialization, so here the
+ * provider text is replaced by a marker; `test/serialization/` proves the real serialization
+ * outside vitest, under ts-node as `pulumi up` runs it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
+import * as yaml from "js-yaml";
+import { vi } from "vitest";
+import { SECRET_KEYS, SecretKey } from "../../infra/config";
+
+/** The signature Pulumi puts on a serialized secret value. */
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const PROVIDER_PLACEHOLDER = "/* dynamic provider: serialized outside vitest, see test/serialization */";
+
+export interface RecordedResource {
+    type: string;
+    name: string;
+    urn: string;
+    /** The parent's URN, or undefined for a root resource. */
+    parentUrn?: string;
+    inputs: Record<string, unknown>;
+    /** Inputs as sent to the engine: secret values are `{ [SIG_KEY]: SECRET_SIG, value }`. */
+    raw: Record<string, unknown>;
+    /** The provider reference (`<urn>::<id>`) the resource was registered with, if any. */
+    provider?: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+    additionalSecretOutputs: string[];
+}
+
+export interface MockRun {
+    resources: RecordedResource[];
+    find(type: string, name: string): RecordedResource;
+    ofType(type: string): RecordedResource[];
+}
+
+type Struct = { toJavaScript(): Record<string, unknown> };
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getObject(): Struct;
+    getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined;
+    getAdditionalsecretoutputsList(): string[];
+}
+type Monitor = { registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => void };
+
+/** Installs the mocks for `project`/`stack`. Call before building any resource. */
+export async function installMocks(project: string, stack: string): Promise<MockRun> {
+    const resources: RecordedResource[] = [];
+    const inputsByKey = new Map<string, { inputs: Record<string, unknown>; provider?: string }>();
+    vi.spyOn(serializeClosure, "serializeFunction").mockResolvedValue({
+        text: PROVIDER_PLACEHOLDER,
+        exportName: "handler",
+        containsSecrets: false,
+    } as Awaited<ReturnType<typeof serializeClosure.serializeFunction>>);
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => {
+                inputsByKey.set(`${args.type}::${args.name}`, { inputs: args.inputs, provider: args.provider || undefined });
+                const id = args.type.startsWith("pulumi:providers:") ? `${args.name}_id` : `${args.name}-id`;
+                return { id, state: { ...args.inputs, ...mockComputedState(args.type, args.name, args.inputs) } };
+            },
+            call: (args) => args.inputs,
+        },
+        project,
+        stack,
+        false,
+    );
+    const monitor = (pulumi.runtime as unknown as { getMonitor(): Monitor }).getMonitor();
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        original(req, (err, res) => {
+            if (!err && res) {
+                const urn = (res as { getUrn(): string }).getUrn();
+                const type = req.getType();
+                const name = req.getName();
+                resources.push({
+                    type,
+                    name,
+                    urn,
+                    parentUrn: req.getParent() || undefined,
+                    inputs: unwrapSecrets(inputsByKey.get(`${type}::${name}`)?.inputs ?? {}) as Record<string, unknown>,
+                    provider: inputsByKey.get(`${type}::${name}`)?.provider,
+                    raw: req.getObject().toJavaScript(),
+                    protect: req.getProtect() ?? false,
+                    retainOnDelete: req.getRetainondelete() ?? false,
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                });
+            }
+            cb(err, res);
+        });
+    };
+    const find = (type: string, name: string) => {
+        const r = resources.find((x) => x.type === type && x.name === name);
+        if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.map((x) => `${x.type} ${x.name}`).join(", ")}`);
+        return r;
+    };
+    return { resources, find, ofType: (type) => resources.filter((r) => r.type === type) };
+}
+
+/** Outputs real providers compute, so that the program's wiring has values to flow. */
+function mockComputedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (type) {
+        case "auth0:index/client:Client":
+            return { clientId: `${name}-client-id` };
+        case "auth0:index/clientCredentials:ClientCredentials":
+            return { clientSecret: `${name}-client-secret-value` };
+        case "random:index/randomPassword:RandomPassword":
+            return { result: `${name}-generated-password-value` };
+        case "pulumi-nodejs:dynamic/auth0-postgres:Migrations":
+            return { applied: ((inputs.migrations as { id: string }[]) ?? []).map((m) => m.id) };
+        case "pulumi-nodejs:dynamic/auth0-postgres:VaultSecret":
+            return { secretId: "00000000-0000-4000-8000-000000000001" };
+        case "pulumi-nodejs:dynamic/auth0-postgres:ManagementApiToken":
+            return { token: `${name}-management-token-value`, expiresAt: "2030-01-01T00:00:00.000Z" };
+        default:
+            return {};
+    }
+}
+
+/** Resolves an Output's value in tests. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+/** Whether an Output is secret. */
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+}
+
+/** Waits until every resource registration the program started has reached the mock monitor. */
+export async function settle(run: MockRun): Promise<void> {
+    let last = -1;
+    for (let i = 0; i < 200 && last !== run.resources.length; i++) {
+        last = run.resources.length;
+        await new Promise((r) => setTimeout(r, 25));
+    }
+}
+
+/** True when `value` is a serialized secret. */
+export function isSecretValue(value: unknown): value is { value: unknown } {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/**
+ * Every plain (non-secret) string in a serialized value, with its path. A secret anywhere inside a
+ * secret wrapper is not plain.
+ */
+export function plainStrings(value: unknown, path = ""): { path: string; value: string }[] {
+    if (isSecretValue(value)) return [];
+    if (typeof value === "string") return [{ path, value }];
+    if (Array.isArray(value)) return value.flatMap((v, i) => plainStrings(v, `${path}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => plainStrings(v, path ? `${path}.${k}` : k));
+    return [];
+}
+
+/** The value with every secret wrapper replaced by what it wraps. */
+export function unwrapSecrets(value: unknown): unknown {
+    if (isSecretValue(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    return value;
+}
+
+/** The value with every secret replaced by "[secret]" (what a reviewer may see). */
+export function maskSecrets(value: unknown): unknown {
+    if (isSecretValue(value)) return "[secret]";
+    if (Array.isArray(value)) return value.map(maskSecrets);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
+    return value;
+}
+
+/** The fake secret values tests put in a stack's config; each is unique so leaks are traceable. */
+export function fakeSecrets(stack: string): Record<SecretKey, string> {
+    return Object.fromEntries(SECRET_KEYS.map((k) => [k, `${k}-${stack}-s3cr3t-value`])) as Record<SecretKey, string>;
+}
+
+/** Loads a committed stack file into the runtime's config, with fake secrets set as secrets. */
+export function loadStackConfig(project: string, stack: string, overrides: { values?: Record<string, unknown>; secrets?: Partial<Record<SecretKey, string>> } = {}): Record<string, string> {
+    const file = join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`);
+    const doc = yaml.load(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    const all: Record<string, string> = {};
+    for (const [key, value] of Object.entries(doc.config)) all[key] = typeof value === "string" ? value : JSON.stringify(value);
+    for (const [key, value] of Object.entries(overrides.values ?? {})) {
+        if (value === undefined) delete all[`${project}:${key}`];
+        else all[`${project}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const secrets = { ...fakeSecrets(stack), ...overrides.secrets };
+    const needsHasura = JSON.parse(all[`${project}:sync`] ?? "{}").mode === "hasura";
+    const secretKeys: string[] = [];
+    for (const key of SECRET_KEYS) {
+        if (key === "hasuraAdminSecret" && !needsHasura) continue;
+        all[`${project}:${key}`] = secrets[key]!;
+        secretKeys.push(`${project}:${key}`);
+    }
+    pulumi.runtime.setAllConfig(all, secretKeys);
+    return all;
+}
