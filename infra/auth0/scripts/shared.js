@@ -1,0 +1,307 @@
+/*
+ * Shared code of the Auth0 custom-database scripts (infra/auth0/scripts/shared.js).
+ *
+ * This file is not a module. The assembler (index.ts) inserts it, once, in place of the marker
+ * line in the body of each script, so it runs in Auth0's sandbox with the script's globals:
+ * `configuration`, `global`, `require`, `ValidationError`, `WrongUsernameOrPasswordError`,
+ * `Buffer` and `console`. Each invocation runs it again; what must outlive one invocation (the
+ * pg pool, the dummy bcrypt hash) lives in `global.__auth0CustomDb`.
+ *
+ * SQL is parameterized; the only identifier is the schema, validated and quoted. Errors given to
+ * the callback never carry DB_URL, its password or a password hash.
+ */
+var pg = require("pg");
+var bcrypt = require("bcrypt");
+var crypto = require("crypto");
+
+var SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+var SSL_MODES = ["disable", "require", "verify-ca", "verify-full"];
+var MAX_PASSWORD_BYTES = 72;
+var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+var EMAIL = /^[^\s@]+@[^\s@]+$/;
+var PROFILE_COLUMNS = "id::text AS id, email, nickname, email_verified, app_metadata, user_metadata";
+var APPLICATION_NAME = "auth0-custom-db";
+var OWN_ERRORS = new WeakSet();
+var STATE = global.__auth0CustomDb || (global.__auth0CustomDb = { pool: null, poolKey: null, dummyHashes: {} });
+
+/** An error whose message this code wrote (safe to hand to Auth0 as it is). */
+function failure(message) {
+  var err = new Error(message);
+  OWN_ERRORS.add(err);
+  return err;
+}
+
+/** Auth0's ValidationError, for input the caller must fix. */
+function invalid(code, message) {
+  return new ValidationError(code, message);
+}
+
+/** Parses and checks the connection's configuration; throws naming every bad key (never DB_URL's value). */
+function readConfiguration() {
+  var c = typeof configuration === "object" && configuration !== null ? configuration : {};
+  var problems = [];
+  function text(key) {
+    var v = c[key];
+    return v === undefined || v === null ? "" : String(v).trim();
+  }
+  function integer(key, min, max) {
+    var raw = text(key);
+    var n = /^[0-9]{1,6}$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= min && n <= max)) {
+      problems.push(key + " must be an integer from " + min + " to " + max + " (got " + JSON.stringify(raw) + ")");
+    }
+    return n;
+  }
+  var dbUrl = text("DB_URL");
+  if (!/^postgres(ql)?:\/\/[^\s\/?#]+(\/[^\s?#]*)?$/.test(dbUrl)) {
+    problems.push("DB_URL must be a postgres:// URL without query parameters (SSL comes from DB_SSL, timeouts from DB_*_TIMEOUT_MS); value not shown");
+  }
+  var ssl = text("DB_SSL");
+  if (SSL_MODES.indexOf(ssl) === -1) {
+    problems.push("DB_SSL must be one of " + SSL_MODES.join(", ") + " (got " + JSON.stringify(ssl) + ")");
+  }
+  var schema = text("DB_SCHEMA");
+  if (!SCHEMA_NAME.test(schema)) {
+    problems.push("DB_SCHEMA must match " + String(SCHEMA_NAME) + " (got " + JSON.stringify(schema) + ")");
+  }
+  var cfg = {
+    dbUrl: dbUrl,
+    ssl: ssl,
+    schema: schema,
+    bcryptCost: integer("BCRYPT_COST", 4, 15),
+    poolMax: integer("DB_POOL_MAX", 1, 50),
+    connectTimeoutMs: integer("DB_CONNECT_TIMEOUT_MS", 100, 15000),
+    statementTimeoutMs: integer("DB_STATEMENT_TIMEOUT_MS", 100, 15000),
+  };
+  if (problems.length > 0) {
+    throw failure("custom database configuration is invalid: " + problems.join("; "));
+  }
+  return cfg;
+}
+
+/** The quoted users table of the configured schema. */
+function usersTable(cfg) {
+  return '"' + cfg.schema.replace(/"/g, '""') + '".users';
+}
+
+function sslOptions(mode) {
+  if (mode === "disable") return false;
+  if (mode === "require") return { rejectUnauthorized: false };
+  if (mode === "verify-ca") return { rejectUnauthorized: true, checkServerIdentity: function () { return undefined; } };
+  return { rejectUnauthorized: true };
+}
+
+/** Removes DB_URL and its password from a text. */
+function scrub(text) {
+  var url = typeof configuration === "object" && configuration !== null && typeof configuration.DB_URL === "string" ? configuration.DB_URL.trim() : "";
+  var secrets = [];
+  if (url) {
+    secrets.push(url);
+    var m = /^[a-z]+:\/\/[^:@\/?#]*:([^@\/?#]+)@/i.exec(url);
+    if (m) {
+      secrets.push(m[1]);
+      try {
+        secrets.push(decodeURIComponent(m[1]));
+      } catch (e) {
+        // not percent-encoded text: the raw form is removed already
+      }
+    }
+  }
+  var out = String(text);
+  for (var i = 0; i < secrets.length; i++) {
+    if (secrets[i]) out = out.split(secrets[i]).join("[redacted]");
+  }
+  return out;
+}
+
+/** What went wrong, in words, for a pg, network or bcrypt error. */
+function describeFailure(err) {
+  var e = err !== null && typeof err === "object" ? err : {};
+  var message = typeof e.message === "string" && e.message ? e.message : String(err);
+  var code = typeof e.code === "string" ? e.code : "";
+  var text;
+  if (typeof e.severity === "string" && code) {
+    if (code === "57014") text = "the database cancelled the statement (statement timeout or cancel request; SQLSTATE 57014: " + message + ")";
+    else if (code.slice(0, 2) === "28") text = "the database refused the login (SQLSTATE " + code + ": " + message + ")";
+    else if (code.slice(0, 2) === "08" || code.slice(0, 2) === "57") text = "the database connection failed (SQLSTATE " + code + ": " + message + ")";
+    else text = "database error SQLSTATE " + code + ": " + message;
+  } else if (/^E[A-Z_]+$/.test(code)) {
+    text = "cannot reach the database (" + code + ": " + message + ")";
+  } else if (/timeout exceeded when trying to connect|connection timeout/i.test(message)) {
+    text = "cannot reach the database (no connection within the connect timeout: " + message + ")";
+  } else if (/Query read timeout/.test(message)) {
+    text = "the database did not answer within the statement timeout (" + message + ")";
+  } else if (/Connection terminated/i.test(message)) {
+    text = "the database connection was lost (" + message + ")";
+  } else if (/SSL|TLS|certificate/i.test(message) || /^ERR_TLS|CERT|SSL/.test(code)) {
+    text = "TLS to the database failed (" + (code ? code + ": " : "") + message + ")";
+  } else {
+    text = message;
+  }
+  return scrub(text);
+}
+
+/** The error handed to Auth0: Auth0's own error types and ours as they are, anything else as a plain Error. */
+function toCallbackError(operation, err) {
+  if (typeof WrongUsernameOrPasswordError === "function" && err instanceof WrongUsernameOrPasswordError) return err;
+  if (typeof ValidationError === "function" && err instanceof ValidationError) return err;
+  if (err !== null && typeof err === "object" && OWN_ERRORS.has(err)) return err;
+  return new Error(operation + " failed: " + describeFailure(err));
+}
+
+/** Runs `work` and calls back exactly once, with Auth0's error-first contract. */
+function settle(operation, callback, work) {
+  var called = false;
+  function finish(err, value) {
+    if (called) return;
+    called = true;
+    if (err) return callback(err);
+    if (value === undefined) return callback(null);
+    return callback(null, value);
+  }
+  Promise.resolve()
+    .then(work)
+    .then(
+      function (value) {
+        finish(null, value);
+      },
+      function (err) {
+        finish(toCallbackError(operation, err));
+      },
+    );
+}
+
+/** The pool of this configuration, kept in `global` across invocations; a changed configuration gets a new one. */
+function getPool(cfg) {
+  var key = crypto
+    .createHash("sha256")
+    .update(JSON.stringify([cfg.dbUrl, cfg.ssl, cfg.poolMax, cfg.connectTimeoutMs, cfg.statementTimeoutMs]))
+    .digest("hex");
+  if (STATE.pool && STATE.poolKey === key && !STATE.pool.ending) return STATE.pool;
+  var previous = STATE.pool;
+  var pool = new pg.Pool({
+    connectionString: cfg.dbUrl,
+    ssl: sslOptions(cfg.ssl),
+    max: cfg.poolMax,
+    connectionTimeoutMillis: cfg.connectTimeoutMs,
+    statement_timeout: cfg.statementTimeoutMs,
+    // Client side: a server that stops answering (network gone) fails the query too. A little
+    // longer than statement_timeout, so the server's own cancel normally wins.
+    query_timeout: cfg.statementTimeoutMs + 1000,
+    idleTimeoutMillis: 30000,
+    keepAlive: true,
+    application_name: APPLICATION_NAME,
+  });
+  // An idle client whose connection dies must not crash the process: pg-pool drops it and emits here.
+  pool.on("error", function (err) {
+    console.error("auth0 custom database: an idle database connection failed: " + describeFailure(err));
+  });
+  STATE.pool = pool;
+  STATE.poolKey = key;
+  if (previous && !previous.ending) {
+    previous.end().catch(function () {
+      // already ending
+    });
+  }
+  return pool;
+}
+
+function isServerError(err) {
+  return err !== null && typeof err === "object" && typeof err.severity === "string" && typeof err.code === "string";
+}
+
+/**
+ * Runs one parameterized statement on a pooled client. A statement the server rejected leaves
+ * the connection usable, so it goes back to the pool; a broken connection is discarded.
+ */
+async function runQuery(cfg, text, values) {
+  var client = await getPool(cfg).connect();
+  var broken = null;
+  function onError(err) {
+    broken = broken || err;
+  }
+  client.on("error", onError);
+  try {
+    return await client.query(text, values);
+  } catch (err) {
+    if (!isServerError(err)) broken = broken || err;
+    throw err;
+  } finally {
+    client.removeListener("error", onError);
+    client.release(broken || undefined);
+  }
+}
+
+/** The trimmed text, or null when `value` is not a string with something besides white space. */
+function trimmedText(value) {
+  if (typeof value !== "string") return null;
+  var trimmed = value.trim();
+  return trimmed ? trimmed : null;
+}
+
+/** The email as it is looked up and stored: trimmed (matched case-insensitively by lower() in SQL). */
+function normalizeEmail(email) {
+  return trimmedText(email);
+}
+
+function requireEmail(operation, email) {
+  var key = normalizeEmail(email);
+  if (!key) throw failure(operation + ": the email is missing or not a string");
+  return key;
+}
+
+function passwordFits(password) {
+  return typeof password === "string" && password.length > 0 && Buffer.byteLength(password, "utf8") <= MAX_PASSWORD_BYTES;
+}
+
+/** Checks a new password: bcrypt only reads the first 72 bytes, so a longer one is refused, not truncated. */
+function checkNewPassword(operation, password) {
+  if (typeof password !== "string" || password.length === 0) {
+    throw invalid("invalid_password", operation + ": the password is missing");
+  }
+  if (Buffer.byteLength(password, "utf8") > MAX_PASSWORD_BYTES) {
+    throw invalid("invalid_password", operation + ": the password is longer than " + MAX_PASSWORD_BYTES + " bytes");
+  }
+}
+
+/** A bcrypt hash of a random secret at the configured cost, cached in `global`: what an unknown email is compared with. */
+function dummyHash(cost) {
+  var cached = STATE.dummyHashes[cost];
+  if (!cached) {
+    cached = Promise.resolve(bcrypt.hash(crypto.randomBytes(32).toString("hex"), cost));
+    STATE.dummyHashes[cost] = cached;
+    cached.catch(function () {
+      if (STATE.dummyHashes[cost] === cached) delete STATE.dummyHashes[cost];
+    });
+  }
+  return cached;
+}
+
+/** The row of an email (case-insensitive), or null. */
+async function findUser(cfg, email, withHash) {
+  var columns = withHash ? PROFILE_COLUMNS + ", password_hash" : PROFILE_COLUMNS;
+  var result = await runQuery(cfg, "SELECT " + columns + " FROM " + usersTable(cfg) + " WHERE lower(email) = lower($1)", [email]);
+  return result.rows.length > 0 ? result.rows[0] : null;
+}
+
+/** The Auth0 profile of a row: never the password hash. */
+function toProfile(row) {
+  var profile = {
+    user_id: String(row.id),
+    email: row.email,
+    email_verified: row.email_verified === true,
+    app_metadata: row.app_metadata || {},
+    user_metadata: row.user_metadata || {},
+  };
+  if (row.nickname) profile.nickname = row.nickname;
+  return profile;
+}
+
+/** A metadata object given to create, as JSON text for a jsonb column ({} when absent). */
+function metadataJson(field, value) {
+  if (value === undefined || value === null) return "{}";
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw invalid("invalid_" + field, "create: " + field + " must be an object");
+  }
+  return JSON.stringify(value);
+}
