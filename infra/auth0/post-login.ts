@@ -1,8 +1,6 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
-import { ACTIONS } from "./actions";
-
-export const ACTION_RUNTIME = "node22";
+import { ACTIONS, ACTIONS_RUNTIME, actionSecrets, POST_LOGIN_TRIGGER } from "./actions";
 
 export interface PostLoginActionsArgs {
     provider: auth0.Provider;
@@ -13,6 +11,10 @@ export interface PostLoginActionsArgs {
      * declared secret with no value is left out (the Action treats it as unset).
      */
     secrets: Record<string, pulumi.Input<string> | undefined>;
+}
+
+function pick<V>(values: Record<string, V>, names: string[]): Record<string, V> {
+    return Object.fromEntries(Object.entries(values).filter(([k]) => names.includes(k)));
 }
 
 /** Every name an Action declares, for validation and docs. */
@@ -41,13 +43,12 @@ export class PostLoginActions extends pulumi.ComponentResource {
                     {
                         name: `${args.namePrefix}-${action.key}`,
                         code: action.code,
-                        runtime: ACTION_RUNTIME,
+                        runtime: ACTIONS_RUNTIME,
                         deploy: true,
-                        supportedTriggers: { id: "post-login", version: "v3" },
+                        supportedTriggers: { ...POST_LOGIN_TRIGGER },
                         dependencies: action.dependencies.map((d) => ({ ...d })),
-                        secrets: action.secretNames
-                            .filter((s) => args.secrets[s] !== undefined)
-                            .map((s) => ({ name: s, value: pulumi.secret(args.secrets[s] as pulumi.Input<string>) })),
+                        // Checks that every secret the Action needs is set, before anything is registered.
+                        secrets: actionSecrets(action.key, pick(args.secrets, action.secretNames)).map((s) => ({ name: s.name, value: pulumi.secret(s.value) })),
                     },
                     { ...child, additionalSecretOutputs: ["secrets"] },
                 ),

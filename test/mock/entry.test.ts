@@ -2,6 +2,7 @@
  * The entry point as `pulumi up` runs it: configuration is read and validated before anything is
  * registered, so a bad stack config registers nothing at all.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../infra/config";
 import { installMocks, loadStackConfig, settle, valueOf } from "../support/pulumi-mocks";
@@ -16,7 +17,7 @@ describe("the Pulumi program", () => {
             secrets: { postgresPassword: "" },
         });
         vi.resetModules();
-        const error = await import("../../infra/index").then(
+        const error = await import("../../infra/index.js").then(
             () => undefined,
             (e: unknown) => e,
         );
@@ -31,11 +32,10 @@ describe("the Pulumi program", () => {
     it("rejects a secret stored in plain text without echoing it", async () => {
         const run = await installMocks(PROJECT, "dev");
         const all = loadStackConfig(PROJECT, "dev");
-        const { setAllConfig } = await import("@pulumi/pulumi/runtime/config");
         // The same values, but no key marked secret: as if someone ran `pulumi config set postgresPassword ...`.
-        setAllConfig(all, []);
+        pulumi.runtime.setAllConfig(all, []);
         vi.resetModules();
-        const error = (await import("../../infra/index").then(() => undefined, (e: unknown) => e)) as Error;
+        const error = (await import("../../infra/index.js").then(() => undefined, (e: unknown) => e)) as Error;
         await settle(run);
         expect(error.message).toContain(`${PROJECT}:postgresPassword: is stored in plain text`);
         expect(error.message).not.toContain(all[`${PROJECT}:postgresPassword`]);
@@ -46,7 +46,7 @@ describe("the Pulumi program", () => {
         const run = await installMocks(PROJECT, "dev");
         loadStackConfig(PROJECT, "dev");
         vi.resetModules();
-        const program = await import("../../infra/index");
+        const program = await import("../../infra/index.js");
         const config = JSON.parse(await valueOf(program.hasuraJwtConfig));
         await settle(run);
         expect(config.audience).toBe("https://api.dev.acme.test");

@@ -4,9 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACTION_RUNTIME } from "../../infra/auth0/post-login";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
-import { ACTIONS } from "../../infra/auth0/actions";
+import { ACTIONS, ACTIONS_RUNTIME } from "../../infra/auth0/actions";
 import { readStackConfig, StackConfig } from "../../infra/config";
 import { buildStack, StackOutputs } from "../../infra/stack";
 import { fakeSecrets, installMocks, isSecret, isSecretValue, loadStackConfig, maskSecrets, MockRun, plainStrings, RecordedResource, settle, valueOf } from "../support/pulumi-mocks";
@@ -111,7 +110,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     it("deploys the Actions on the pinned runtime, with secret secrets, bound in a fixed order", () => {
         const { run, config } = built[stack];
         const actions = run.ofType(T.action);
-        expect(actions.map((a) => a.inputs.runtime)).toEqual(ACTIONS.map(() => ACTION_RUNTIME));
+        expect(actions.map((a) => a.inputs.runtime)).toEqual(ACTIONS.map(() => ACTIONS_RUNTIME));
         for (const a of actions) {
             expect(a.inputs.deploy).toBe(true);
             for (const s of (a.raw.secrets as unknown[]) ?? []) expect(isSecretValue(s) || isSecretValue((s as Record<string, unknown>).value)).toBe(true);
