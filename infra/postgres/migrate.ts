@@ -26,6 +26,9 @@ export class MigrationError extends Error {
     constructor(message: string) {
         super(message);
         this.name = "MigrationError";
+        // Pulumi's closure serializer (dynamic providers) turns `super(message)` into
+        // `Error.call(this, message)`, which sets nothing on `this`: keep the message anyway.
+        this.message = message;
     }
 }
 

@@ -1,0 +1,62 @@
+import { ident } from "./privileges";
+import type { ForeignColumn } from "./dynamic/fdw-table";
+import { optionsSql } from "./dynamic/common";
+
+/**
+ * Supabase Wrappers' Auth0 foreign data wrapper: names, the users table's columns and the foreign
+ * server's options (https://supabase.github.io/wrappers/catalog/auth0/).
+ */
+
+/** The wrapper's name, as Supabase's docs create it. */
+export const AUTH0_FDW_NAME = "auth0_wrapper";
+/** Handler function of the `wrappers` extension (in its schema, `extensions` on Supabase). */
+export const AUTH0_FDW_HANDLER = "auth0_fdw_handler";
+/** Validator function of the `wrappers` extension. */
+export const AUTH0_FDW_VALIDATOR = "auth0_fdw_validator";
+
+/**
+ * Columns of the `users` object. Types follow what the wrapper produces for each field
+ * (wrappers `auth0_fdw/auth0_client/row.rs`): dates arrive as text, `identities` and the metadata
+ * as jsonb, `logins_count` as a 32-bit integer. The wrapper expects `identities` in every user.
+ */
+export const AUTH0_USER_COLUMNS: readonly ForeignColumn[] = [
+    { name: "user_id", type: "text" },
+    { name: "email", type: "text" },
+    { name: "email_verified", type: "bool" },
+    { name: "username", type: "text" },
+    { name: "phone_number", type: "text" },
+    { name: "created_at", type: "text" },
+    { name: "updated_at", type: "text" },
+    { name: "identities", type: "jsonb" },
+    { name: "app_metadata", type: "jsonb" },
+    { name: "user_metadata", type: "jsonb" },
+    { name: "name", type: "text" },
+    { name: "nickname", type: "text" },
+    { name: "picture", type: "text" },
+    { name: "last_login", type: "text" },
+    { name: "logins_count", type: "int" },
+    { name: "blocked", type: "bool" },
+    { name: "given_name", type: "text" },
+    { name: "family_name", type: "text" },
+];
+
+/** The Management API's list-users endpoint the wrapper reads. */
+export function auth0UsersUrl(domain: string): string {
+    return `https://${domain}/api/v2/users`;
+}
+
+/** Options of the wrapper's foreign server: the URL, and the API key by its Vault id (never the key itself). */
+export function foreignServerOptions(domain: string, vaultSecretId: string): { url: string; api_key_id: string } {
+    return { url: auth0UsersUrl(domain), api_key_id: vaultSecretId };
+}
+
+/**
+ * The statement `postgresql.Server` runs for `{ serverName, fdwName, options }` (the Terraform
+ * provider's create: quoted name and wrapper, `OPTIONS` keys quoted as identifiers and values as
+ * literals, lib/pq style). Options are in key order here; the provider uses its map's order. The
+ * tests run it, since the provider plugin cannot run there.
+ */
+export function foreignServerSql(serverName: string, fdwName: string, options: Record<string, string>): string {
+    const list = Object.keys(options).length > 0 ? ` OPTIONS (${optionsSql(options)})` : "";
+    return `CREATE SERVER ${ident(serverName)} FOREIGN DATA WRAPPER ${ident(fdwName)}${list}`;
+}

@@ -1,0 +1,156 @@
+import * as pulumi from "@pulumi/pulumi";
+import { PgConnectionInfo, withClient } from "../../dynamic/connection";
+import { ident } from "../privileges";
+import {
+    asError,
+    assertNoProblems,
+    checkFailures,
+    connectionProblems,
+    containsUnknown,
+    identifierProblem,
+    qualifiedIdent,
+    qualifiedNameProblem,
+    sameDatabase,
+    sameValue,
+    sqlState,
+} from "./common";
+
+export interface ForeignDataWrapperInputs {
+    connection: PgConnectionInfo;
+    name: string;
+    handler: string;
+    validator: string;
+}
+
+export type ForeignDataWrapperOutputs = ForeignDataWrapperInputs;
+
+export interface ForeignDataWrapperArgs {
+    /** Admin connection; made a secret here whether or not the caller did. */
+    connection: pulumi.Input<PgConnectionInfo>;
+    /** The wrapper's name, e.g. `auth0_wrapper`. A new name replaces the wrapper. */
+    name: pulumi.Input<string>;
+    /** Schema-qualified handler function, e.g. `extensions.auth0_fdw_handler`. */
+    handler: pulumi.Input<string>;
+    /** Schema-qualified validator function, e.g. `extensions.auth0_fdw_validator`. */
+    validator: pulumi.Input<string>;
+}
+
+function inputProblems(news: ForeignDataWrapperInputs): string[] {
+    const problems = connectionProblems(news.connection);
+    for (const p of [
+        identifierProblem("name", news.name),
+        qualifiedNameProblem("handler", news.handler, true),
+        qualifiedNameProblem("validator", news.validator, true),
+    ]) {
+        if (p) problems.push(p);
+    }
+    return problems;
+}
+
+/**
+ * A foreign data wrapper (`CREATE FOREIGN DATA WRAPPER name HANDLER h VALIDATOR v`).
+ *
+ * - `diff`: a new name (or another database) replaces it; a new handler or validator is an
+ *   `ALTER FOREIGN DATA WRAPPER` in place.
+ * - `read`: the wrapper's handler and validator from `pg_foreign_data_wrapper`, schema-qualified.
+ * - `delete`: `DROP FOREIGN DATA WRAPPER ... RESTRICT`, which fails, naming the servers, while
+ *   foreign servers still use it. A wrapper holds no data.
+ */
+export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<ForeignDataWrapperInputs, ForeignDataWrapperOutputs> = {
+    async check(_olds, news) {
+        return { inputs: news, failures: checkFailures(inputProblems(news)) };
+    },
+
+    async diff(_id, olds, news) {
+        const replaces: string[] = [];
+        if (containsUnknown(news.name) || olds.name !== news.name) replaces.push("name");
+        if (!containsUnknown(news.connection) && !sameDatabase(olds.connection, news.connection)) replaces.push("connection");
+        const changes =
+            replaces.length > 0 ||
+            containsUnknown(news) ||
+            olds.handler !== news.handler ||
+            olds.validator !== news.validator ||
+            !sameValue(olds.connection, news.connection);
+        // A new name does not collide with the old one: create the new wrapper first.
+        return { changes, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs) {
+        assertNoProblems(`ForeignDataWrapper ${inputs.name}`, inputProblems(inputs));
+        try {
+            await withClient(inputs.connection, (client) =>
+                client.query(
+                    `CREATE FOREIGN DATA WRAPPER ${ident(inputs.name)} HANDLER ${qualifiedIdent("handler", inputs.handler)} VALIDATOR ${qualifiedIdent("validator", inputs.validator)}`,
+                ),
+            );
+        } catch (err) {
+            throw asError(err, `ForeignDataWrapper ${inputs.name}: cannot create`);
+        }
+        return { id: inputs.name, outs: { ...inputs } };
+    },
+
+    async read(id, props) {
+        if (!props || connectionProblems(props.connection).length > 0) {
+            throw new Error(`ForeignDataWrapper ${id}: cannot read without the connection in the state (import is not supported)`);
+        }
+        const row = await withClient(props.connection, async (client) => {
+            const res = await client.query<{ handler: string | null; validator: string | null }>(
+                `SELECT (SELECT hn.nspname || '.' || h.proname FROM pg_proc h JOIN pg_namespace hn ON hn.oid = h.pronamespace WHERE h.oid = w.fdwhandler) AS handler,
+                        (SELECT vn.nspname || '.' || v.proname FROM pg_proc v JOIN pg_namespace vn ON vn.oid = v.pronamespace WHERE v.oid = w.fdwvalidator) AS validator
+                   FROM pg_foreign_data_wrapper w WHERE w.fdwname = $1`,
+                [id],
+            );
+            return res.rows[0];
+        });
+        if (!row) return {};
+        return { id, props: { ...props, name: id, handler: row.handler ?? "", validator: row.validator ?? "" } };
+    },
+
+    async update(id, olds, news) {
+        assertNoProblems(`ForeignDataWrapper ${news.name}`, inputProblems(news));
+        const clauses: string[] = [];
+        if (olds.handler !== news.handler) clauses.push(`HANDLER ${qualifiedIdent("handler", news.handler)}`);
+        if (olds.validator !== news.validator) clauses.push(`VALIDATOR ${qualifiedIdent("validator", news.validator)}`);
+        if (clauses.length > 0) {
+            try {
+                await withClient(news.connection, (client) => client.query(`ALTER FOREIGN DATA WRAPPER ${ident(id)} ${clauses.join(" ")}`));
+            } catch (err) {
+                throw asError(err, `ForeignDataWrapper ${id}: cannot alter`);
+            }
+        }
+        return { outs: { ...news } };
+    },
+
+    async delete(id, props) {
+        try {
+            await withClient(props.connection, (client) => client.query(`DROP FOREIGN DATA WRAPPER IF EXISTS ${ident(id)} RESTRICT`));
+        } catch (err) {
+            if (sqlState(err) === "2BP01") {
+                const detail = (err as { detail?: string }).detail;
+                throw new Error(
+                    `ForeignDataWrapper ${id}: cannot drop it while foreign servers still use it${detail ? ` (${detail.replace(/\n/g, "; ")})` : ""}; delete those servers first`,
+                );
+            }
+            throw asError(err, `ForeignDataWrapper ${id}: cannot drop`);
+        }
+    },
+};
+
+/** A foreign data wrapper. Type token `pulumi-nodejs:dynamic/auth0-postgres:ForeignDataWrapper`. */
+export class ForeignDataWrapper extends pulumi.dynamic.Resource {
+    // `declare`, not `!:`: with target ES2022 a class field would reset the output super() set.
+    declare public readonly name: pulumi.Output<string>;
+    declare public readonly handler: pulumi.Output<string>;
+    declare public readonly validator: pulumi.Output<string>;
+
+    constructor(name: string, args: ForeignDataWrapperArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            foreignDataWrapperProvider,
+            name,
+            { ...args, connection: pulumi.secret(args.connection) },
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            "auth0-postgres",
+            "ForeignDataWrapper",
+        );
+    }
+}

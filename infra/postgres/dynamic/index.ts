@@ -1,0 +1,4 @@
+export * from "./migrations";
+export * from "./vault-secret";
+export * from "./fdw";
+export * from "./fdw-table";

@@ -1,0 +1,300 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+    AUTH0_FDW_HANDLER,
+    AUTH0_FDW_NAME,
+    AUTH0_FDW_VALIDATOR,
+    AUTH0_USER_COLUMNS,
+    auth0UsersUrl,
+    foreignServerOptions,
+    foreignServerSql,
+} from "../../../infra/postgres/auth0-fdw";
+import {
+    FOREIGN_COLUMN_TYPES,
+    foreignDataWrapperProvider as fdwProvider,
+    ForeignDataWrapperInputs,
+    ForeignTableInputs,
+    ForeignTableOutputs,
+    foreignTableProvider as tableProvider,
+    vaultSecretProvider,
+} from "../../../infra/postgres/dynamic";
+import { ident } from "../../../infra/postgres/privileges";
+import { providerDatabase, ProviderDatabase, UNKNOWN } from "./support";
+
+let pg: ProviderDatabase;
+const DOMAIN = "tenant.eu.auth0.com";
+const handler = `extensions.${AUTH0_FDW_HANDLER}`;
+const validator = `extensions.${AUTH0_FDW_VALIDATOR}`;
+
+beforeAll(async () => {
+    pg = await providerDatabase(inject("databaseUrl"), "prov_fdw");
+    // A second validator, to prove ALTER FOREIGN DATA WRAPPER: accepts anything.
+    await pg.sql("CREATE FUNCTION extensions.lenient_validator(text[], oid) RETURNS void LANGUAGE plpgsql AS 'BEGIN END'");
+});
+afterAll(async () => pg?.db.drop());
+
+const suffix = () => randomBytes(3).toString("hex");
+
+function fdwInputs(extra: Partial<ForeignDataWrapperInputs> = {}): ForeignDataWrapperInputs {
+    return { connection: pg.connection, name: `fdw_${suffix()}`, handler, validator, ...extra };
+}
+
+/** A wrapper, a Vault secret and a server using it by id, as the stack builds them. */
+async function chain() {
+    const fdw = fdwInputs();
+    await fdwProvider.create(fdw);
+    const secret = await vaultSecretProvider.create({ connection: pg.connection, name: `mgmt_${suffix()}`, secret: `token-${suffix()}` });
+    const server = `srv_${suffix()}`;
+    await pg.sql(foreignServerSql(server, fdw.name, foreignServerOptions(DOMAIN, secret.id)));
+    return { fdw, server, secretId: secret.id };
+}
+
+async function tableInfo(schema: string, name: string) {
+    const columns = await pg.sql(
+        "SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        [`${ident(schema)}.${ident(name)}`],
+    );
+    const [row] = await pg.sql(
+        "SELECT s.srvname AS server, ft.ftoptions AS options FROM pg_foreign_table ft JOIN pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = to_regclass($1)",
+        [`${ident(schema)}.${ident(name)}`],
+    );
+    return { columns, server: row?.server, options: row?.options };
+}
+
+describe("ForeignDataWrapper provider", () => {
+    it("creates the wrapper with the schema-qualified handler and validator; read reports them", async () => {
+        const i = fdwInputs();
+        const res = await fdwProvider.create(i);
+        expect(res.id).toBe(i.name);
+        const [row] = await pg.sql(
+            "SELECT fdwhandler::regproc::text AS handler, fdwvalidator::regproc::text AS validator FROM pg_foreign_data_wrapper WHERE fdwname = $1",
+            [i.name],
+        );
+        expect(row).toEqual({ handler: handler, validator: validator });
+        expect((await fdwProvider.read!(res.id, res.outs!)).props).toMatchObject({ name: i.name, handler, validator });
+    });
+
+    it("a new validator is an ALTER in place; a new name is a replace", async () => {
+        const i = fdwInputs();
+        const { id, outs } = await fdwProvider.create(i);
+        const lenient = { ...i, validator: "extensions.lenient_validator" };
+        expect(await fdwProvider.diff!(id, outs!, i)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(await fdwProvider.diff!(id, outs!, lenient)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(await fdwProvider.diff!(id, outs!, { ...i, name: `${i.name}_v2` })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+        expect(await fdwProvider.diff!(id, outs!, { ...i, name: UNKNOWN })).toMatchObject({ replaces: ["name"] });
+
+        await fdwProvider.update!(id, outs!, lenient);
+        expect((await fdwProvider.read!(id, outs!)).props?.validator).toBe("extensions.lenient_validator");
+        // The lenient validator now lets a server without url through.
+        await pg.sql(`CREATE SERVER ${ident(`lenient_${suffix()}`)} FOREIGN DATA WRAPPER ${ident(i.name)}`);
+    });
+
+    it("check wants identifiers and schema-qualified functions", async () => {
+        const res = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ name: "Auth0 Wrapper", handler: AUTH0_FDW_HANDLER, validator: "a.b.c" }));
+        expect(res.failures?.map((f) => f.property)).toEqual(["name", "handler", "validator"]);
+        expect(res.failures?.[1]?.reason).toMatch(/handler: must be a schema-qualified name such as extensions.auth0_fdw_handler/);
+        expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs())).failures).toEqual([]);
+    });
+
+    it("delete is RESTRICT: it fails naming the servers that still use it, then succeeds once they are gone", async () => {
+        const { fdw, server } = await chain();
+        await expect(fdwProvider.delete!(fdw.name, fdw)).rejects.toThrow(
+            new RegExp(`ForeignDataWrapper ${fdw.name}: cannot drop it while foreign servers still use it \\(server ${server} depends on foreign-data wrapper ${fdw.name}\\)`),
+        );
+        await pg.sql(`DROP SERVER ${ident(server)}`);
+        await fdwProvider.delete!(fdw.name, fdw);
+        expect(await pg.sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = $1", [fdw.name])).toEqual([]);
+        expect(await fdwProvider.read!(fdw.name, fdw)).toEqual({});
+    });
+});
+
+describe("the Auth0 chain: wrapper -> server (api_key_id = a Vault secret id) -> foreign table in schema auth0", () => {
+    it("builds for real with the Wrappers names, the server options and the users columns", async () => {
+        const fdw = fdwInputs({ name: AUTH0_FDW_NAME });
+        await fdwProvider.create(fdw);
+        const secret = await vaultSecretProvider.create({ connection: pg.connection, name: `auth0_mgmt_${suffix()}`, secret: `token-${suffix()}` });
+        const options = foreignServerOptions(DOMAIN, secret.id);
+        expect(options).toEqual({ url: auth0UsersUrl(DOMAIN), api_key_id: secret.id });
+        await pg.sql(foreignServerSql("auth0_server", AUTH0_FDW_NAME, options));
+        const [srv] = await pg.sql(
+            "SELECT w.fdwname, s.srvoptions FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE s.srvname = 'auth0_server'",
+        );
+        expect(srv).toEqual({ fdwname: "auth0_wrapper", srvoptions: ["api_key_id=" + secret.id, "url=https://tenant.eu.auth0.com/api/v2/users"] });
+
+        await pg.sql("CREATE SCHEMA auth0");
+        const table: ForeignTableInputs = {
+            connection: pg.connection,
+            schema: "auth0",
+            name: "users",
+            server: "auth0_server",
+            columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
+            options: { object: "users" },
+        };
+        expect((await tableProvider.check!({} as ForeignTableInputs, table)).failures).toEqual([]);
+        const res = await tableProvider.create(table);
+        expect(res.id).toBe("auth0.users");
+        const info = await tableInfo("auth0", "users");
+        expect(info.server).toBe("auth0_server");
+        expect(info.options).toEqual(["object=users"]);
+        expect(info.columns).toEqual(AUTH0_USER_COLUMNS.map((c) => ({ name: c.name, type: FOREIGN_COLUMN_TYPES[c.type] })));
+        expect(info.columns).toContainEqual({ name: "logins_count", type: "integer" });
+        expect(info.columns).toContainEqual({ name: "identities", type: "jsonb" });
+        // What read reports matches the inputs: a refresh shows no drift.
+        const read = await tableProvider.read!(res.id, res.outs!);
+        expect(await tableProvider.diff!(res.id, read.props!, table)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("the validator rejects a server without url, one with both api_key and api_key_id, and a table without object", async () => {
+        const { fdw, server, secretId } = await chain();
+        await expect(pg.sql(foreignServerSql(`nourl_${suffix()}`, fdw.name, { api_key_id: secretId }))).rejects.toThrow(/required option "url" is not specified/);
+        await expect(pg.sql(foreignServerSql(`both_${suffix()}`, fdw.name, { url: auth0UsersUrl(DOMAIN), api_key: "k", api_key_id: secretId }))).rejects.toThrow(
+            /exactly one of the options "api_key" and "api_key_id"/,
+        );
+        const table: ForeignTableInputs = { connection: pg.connection, schema: "public", name: `noobj_${suffix()}`, server, columns: [{ name: "email", type: "text" }], options: {} };
+        await expect(tableProvider.create(table)).rejects.toThrow(new RegExp(`ForeignTable public.${table.name}: cannot create: required option "object" is not specified`));
+    });
+});
+
+describe("ForeignTable provider", () => {
+    async function tableSetup() {
+        const { server } = await chain();
+        const table: ForeignTableInputs = {
+            connection: pg.connection,
+            schema: "public",
+            name: `users_${suffix()}`,
+            server,
+            columns: [
+                { name: "user_id", type: "text" },
+                { name: "email_verified", type: "bool" },
+                { name: "logins_count", type: "int" },
+            ],
+            options: { object: "users" },
+        };
+        const res = await tableProvider.create(table);
+        return { table, server, id: res.id, outs: res.outs! as ForeignTableOutputs };
+    }
+
+    it("quotes option values: a quote and a backslash arrive intact", async () => {
+        const { table, id, outs } = await tableSetup();
+        const tricky = `it's a \\ test'); DROP TABLE x; --`;
+        const next = { ...table, options: { object: "users", note: tricky } };
+        await tableProvider.update!(id, outs, next);
+        expect((await tableInfo("public", table.name)).options).toEqual(["object=users", `note=${tricky}`]);
+        expect((await tableProvider.read!(id, outs)).props?.options).toEqual({ object: "users", note: tricky });
+
+        const created = await tableProvider.create({ ...table, name: `${table.name}_2`, options: { object: "users", note: tricky } });
+        expect((await tableProvider.read!(created.id, created.outs!)).props?.options).toEqual({ object: "users", note: tricky });
+    });
+
+    it("column and option changes are one ALTER in place (grants survive); the diff says update, not replace", async () => {
+        const { table, id, outs } = await tableSetup();
+        const role = `reader_${suffix()}`;
+        await pg.sql(`CREATE ROLE ${ident(role)} NOLOGIN`);
+        try {
+            await pg.sql(`GRANT SELECT ON ${ident("public")}.${ident(table.name)} TO ${ident(role)}`);
+            const next: ForeignTableInputs = {
+                ...table,
+                columns: [
+                    { name: "user_id", type: "text" },
+                    { name: "logins_count", type: "bigint" },
+                    { name: "identities", type: "jsonb" },
+                ],
+                options: { object: "users", limit: "100" },
+            };
+            expect(await tableProvider.diff!(id, outs, next)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+            await tableProvider.update!(id, outs, next);
+
+            const info = await tableInfo("public", table.name);
+            expect(info.columns).toEqual([
+                { name: "user_id", type: "text" },
+                { name: "logins_count", type: "bigint" },
+                { name: "identities", type: "jsonb" },
+            ]);
+            expect(info.options).toEqual(["object=users", "limit=100"]);
+            const [grant] = await pg.sql("SELECT has_table_privilege($1, $2, 'SELECT') AS ok", [role, `public.${table.name}`]);
+            expect(grant).toEqual({ ok: true });
+
+            // And back: an option dropped.
+            const back = { ...next, options: { object: "users" } };
+            await tableProvider.update!(id, { ...outs, ...next }, back);
+            expect((await tableInfo("public", table.name)).options).toEqual(["object=users"]);
+        } finally {
+            await pg.sql(`DROP OWNED BY ${ident(role)}`);
+            await pg.sql(`DROP ROLE ${ident(role)}`);
+        }
+    });
+
+    it("diff: same columns in another order or spelling is no change; a new server replaces (delete first), a new name replaces", async () => {
+        const { table, id, outs } = await tableSetup();
+        const respelled = { ...table, columns: [...table.columns].reverse().map((c) => ({ ...c, type: c.type === "bool" ? "boolean" : c.type === "int" ? "integer" : c.type })) };
+        expect(await tableProvider.diff!(id, outs, respelled)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(await tableProvider.diff!(id, outs, { ...table, server: "other_server" })).toEqual({ changes: true, replaces: ["server"], deleteBeforeReplace: true });
+        expect(await tableProvider.diff!(id, outs, { ...table, name: "renamed" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
+        expect(await tableProvider.diff!(id, outs, { ...table, columns: UNKNOWN as unknown as ForeignTableInputs["columns"] })).toMatchObject({ changes: true, replaces: [] });
+    });
+
+    it("a replace for a new server, done the way the engine does it (delete first, then create), works", async () => {
+        const { table, id, outs } = await tableSetup();
+        const { server: other } = await chain();
+        const next = { ...table, server: other };
+        expect((await tableProvider.diff!(id, outs, next)).deleteBeforeReplace).toBe(true);
+        await tableProvider.delete!(id, outs);
+        await tableProvider.create(next);
+        expect((await tableInfo("public", table.name)).server).toBe(other);
+    });
+
+    it("read reports a column changed outside Pulumi, and the update puts it back", async () => {
+        const { table, id, outs } = await tableSetup();
+        await pg.sql(`ALTER FOREIGN TABLE public.${ident(table.name)} ALTER COLUMN logins_count TYPE varchar(10)`);
+        const read = (await tableProvider.read!(id, outs)).props!;
+        expect(read.columns).toContainEqual({ name: "logins_count", type: "character varying(10)" });
+        expect(await tableProvider.diff!(id, read, table)).toMatchObject({ changes: true, replaces: [] });
+        await tableProvider.update!(id, read, table);
+        expect((await tableInfo("public", table.name)).columns).toContainEqual({ name: "logins_count", type: "integer" });
+    });
+
+    it("check refuses types outside the allow-list, bad names and duplicate columns", async () => {
+        const { table } = await tableSetup();
+        const res = await tableProvider.check!({} as ForeignTableInputs, {
+            ...table,
+            schema: "Public",
+            columns: [
+                { name: "ok", type: "text" },
+                { name: "ok", type: "bool" },
+                { name: "evil", type: "text); DROP TABLE x; --" },
+                { name: "Bad Name", type: "varchar(10)" },
+            ],
+            options: { "bad key": "v" },
+        });
+        const reasons = res.failures!.map((f) => f.reason);
+        expect(res.failures!.map((f) => f.property)).toEqual(["schema", "columns", "columns", "columns", "columns", "options"]);
+        expect(reasons[1]).toMatch(/columns\[1\].name: duplicate column "ok"/);
+        expect(reasons[2]).toMatch(/columns\[2\].type: must be one of text, bool, boolean, int, integer, bigint, jsonb, timestamp/);
+        expect(reasons[3]).toMatch(/columns\[3\].name: must be a lower-case Postgres identifier/);
+        // create refuses them too, before touching the database.
+        await expect(tableProvider.create({ ...table, name: "x", columns: [{ name: "a", type: "text); DROP TABLE x; --" }] })).rejects.toThrow(/invalid inputs/);
+    });
+
+    it("delete drops the table (RESTRICT: a dependent view makes it fail clearly)", async () => {
+        const { table, id, outs } = await tableSetup();
+        const view = `v_${suffix()}`;
+        await pg.sql(`CREATE VIEW public.${ident(view)} AS SELECT user_id FROM public.${ident(table.name)}`);
+        await expect(tableProvider.delete!(id, outs)).rejects.toThrow(new RegExp(`ForeignTable ${id}: cannot drop it while other objects depend on it \\(view ${view} depends on`));
+        await pg.sql(`DROP VIEW public.${ident(view)}`);
+        await tableProvider.delete!(id, outs);
+        expect(await pg.sql("SELECT to_regclass($1) AS t", [`public.${table.name}`])).toEqual([{ t: null }]);
+        expect(await tableProvider.read!(id, outs)).toEqual({});
+        // Deleting what is already gone succeeds.
+        await tableProvider.delete!(id, outs);
+    });
+});
+
+describe("foreignServerSql", () => {
+    it("is the statement postgresql.Server runs: quoted name and wrapper, options as quoted identifiers and literals", () => {
+        expect(foreignServerSql("auth0_server", "auth0_wrapper", { url: "https://t.auth0.com/api/v2/users", api_key_id: "0b0e" })).toBe(
+            `CREATE SERVER "auth0_server" FOREIGN DATA WRAPPER "auth0_wrapper" OPTIONS ("api_key_id" '0b0e', "url" 'https://t.auth0.com/api/v2/users')`,
+        );
+        expect(foreignServerSql("s", "w", { a: "it's" })).toBe(`CREATE SERVER "s" FOREIGN DATA WRAPPER "w" OPTIONS ("a" 'it''s')`);
+        expect(foreignServerSql("s", "w", {})).toBe(`CREATE SERVER "s" FOREIGN DATA WRAPPER "w"`);
+    });
+});

@@ -1,0 +1,253 @@
+/**
+ * Plays Pulumi's dynamic-provider host (`@pulumi/pulumi/cmd/dynamic-provider`) for the provider
+ * texts `serialize-providers.ts` wrote: loads each with `requireFromString(text).handler()` and
+ * runs its create/diff/update/read/delete against the real database and a loopback token endpoint.
+ *
+ * It runs under plain node, without ts-node: the test transpiles this file alone (it imports
+ * nothing from the project; `require-from-string` and `pg` come from the project's node_modules,
+ * which the provider texts also resolve from the working directory, as on `pulumi up`).
+ *
+ *   node host.js <dir of provider texts>
+ *   env: HOST_DATABASE_URL (superuser URL of a database with the Supabase fixture),
+ *        HOST_TOKEN_URL, HOST_CLIENT_ID, HOST_CLIENT_SECRET, HOST_AUDIENCE (the token endpoint)
+ *
+ * Prints one line `REPORT <json>` of what it observed; the vitest test asserts on it. Exits 1 if
+ * a step failed unexpectedly.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { Client as PgClient } from "pg";
+
+type Provider = Required<dynamic.ResourceProvider>;
+type Outs = Record<string, unknown>;
+
+const projectRequire = createRequire(join(process.cwd(), "package.json"));
+const requireFromString = projectRequire("require-from-string") as (code: string) => { handler: () => Provider };
+const { Client } = projectRequire("pg") as { Client: new (config: { connectionString: string }) => PgClient };
+
+const dir = process.argv[2] ?? "";
+const env = (name: string): string => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set`);
+    return v;
+};
+const databaseUrl = env("HOST_DATABASE_URL");
+
+function load(type: string): Provider {
+    return requireFromString(readFileSync(join(dir, `${type}.js`), "utf8")).handler();
+}
+
+function connection() {
+    const u = new URL(databaseUrl);
+    return {
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        database: decodeURIComponent(u.pathname.slice(1)),
+        user: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        sslMode: "disable" as const,
+    };
+}
+
+async function sql(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+        return (await client.query(text, params)).rows as Record<string, unknown>[];
+    } finally {
+        await client.end();
+    }
+}
+
+/** Props without the connection (it holds the password, which must not reach the report). */
+function withoutConnection(props: unknown): Outs {
+    const { connection: _connection, ...rest } = (props ?? {}) as Outs;
+    return rest;
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+async function errorOf(p: Promise<unknown>): Promise<string> {
+    try {
+        await p;
+        return "(no error)";
+    } catch (err) {
+        return err instanceof Error ? `Error: ${err.message}` : `not an Error: ${String(err)}`;
+    }
+}
+
+const report: Record<string, unknown> = {
+    tsNodeLoaded: Object.keys(require.cache).some((k) => k.includes("ts-node")) || ".ts" in require.extensions,
+};
+const failures: string[] = [];
+
+async function step(name: string, fn: () => Promise<Record<string, unknown>>): Promise<void> {
+    try {
+        report[name] = await fn();
+    } catch (err) {
+        failures.push(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    }
+}
+
+async function migrations(): Promise<Record<string, unknown>> {
+    const p = load("Migrations");
+    const schema = "host_app";
+    await sql(`CREATE SCHEMA ${schema}`);
+    const m = (id: string, up: string, down: string) => ({ id, up, down, checksum: sha256(up) });
+    const m1 = m("001_a", `CREATE TABLE ${schema}.a (id int)`, `DROP TABLE ${schema}.a`);
+    const m2 = m("002_b", `CREATE TABLE ${schema}.b (id int)`, `DROP TABLE ${schema}.b`);
+    const m1Edited = m("001_a", `CREATE TABLE ${schema}.a (id bigint)`, `DROP TABLE ${schema}.a`);
+    const inputs = (list: unknown[], allowDataLoss = false) => ({ connection: connection(), schema, migrations: list, allowDataLoss });
+    const tables = async () => (await sql("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])).map((r) => r.table_name);
+
+    const check = await p.check({}, inputs([m1]));
+    const created = await p.create(inputs([m1]));
+    const diffAdd = await p.diff(created.id, created.outs, inputs([m1, m2]));
+    const updated = await p.update(created.id, created.outs, inputs([m1, m2]));
+    const outs = updated.outs as Outs;
+    const diffSame = await p.diff(created.id, outs, inputs([m1, m2]));
+    const diffEdited = await errorOf(p.diff(created.id, outs, inputs([m1Edited, m2])));
+    // The runner's own check (a MigrationError from migrate.ts, serialized with the provider).
+    const runnerRefuses = await errorOf(p.create(inputs([m1Edited, m2])));
+    const read = await p.read(created.id, outs);
+    await p.delete(created.id, outs);
+    const tablesAfterKeep = await tables();
+    await p.delete(created.id, { ...outs, allowDataLoss: true });
+    const tablesAfterRevert = await tables();
+    return {
+        checkFailures: check.failures,
+        createdId: created.id,
+        createdApplied: (created.outs as Outs).applied,
+        diffAdd,
+        updatedApplied: outs.applied,
+        diffSame,
+        diffEdited,
+        runnerRefuses,
+        readApplied: (read.props as Outs).applied,
+        tablesAfterKeep,
+        tablesAfterRevert,
+    };
+}
+
+async function vault(): Promise<Record<string, unknown>> {
+    const p = load("VaultSecret");
+    const inputs = { connection: connection(), name: "host_secret", description: "host test", secret: "first-value" };
+    const created = await p.create(inputs);
+    const next = { ...inputs, secret: "second-value" };
+    const diff = await p.diff(created.id, created.outs, next);
+    const updated = await p.update(created.id, created.outs, next);
+    const [row] = await sql("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [created.id]);
+    const read = await p.read(created.id, updated.outs);
+    await p.delete(created.id, updated.outs);
+    const left = await sql("SELECT id FROM vault.secrets WHERE id = $1", [created.id]);
+    return {
+        id: created.id,
+        secretIdOutput: (created.outs as Outs).secretId,
+        diff,
+        updatedSecretId: (updated.outs as Outs).secretId,
+        storedIsSecondValue: row?.decrypted_secret === "second-value",
+        readIsSecondValue: (read.props as Outs).secret === "second-value",
+        rowsAfterDelete: left.length,
+        readAfterDelete: await p.read(created.id, updated.outs),
+    };
+}
+
+async function foreignData(): Promise<Record<string, unknown>> {
+    const fdwP = load("ForeignDataWrapper");
+    const tableP = load("ForeignTable");
+    const fdwInputs = { connection: connection(), name: "host_wrapper", handler: "extensions.auth0_fdw_handler", validator: "extensions.auth0_fdw_validator" };
+    const fdw = await fdwP.create(fdwInputs);
+    const fdwDiffName = await fdwP.diff(fdw.id, fdw.outs, { ...fdwInputs, name: "host_wrapper_2" });
+    const fdwRead = await fdwP.read(fdw.id, fdw.outs);
+    const fdwUpdated = await fdwP.update(fdw.id, fdw.outs, fdwInputs);
+
+    await sql(`CREATE SERVER host_server FOREIGN DATA WRAPPER host_wrapper OPTIONS (url 'https://t.example/api/v2/users', api_key_id '00000000-0000-4000-8000-000000000009')`);
+    await sql("CREATE SCHEMA IF NOT EXISTS auth0");
+    const tableInputs = {
+        connection: connection(),
+        schema: "auth0",
+        name: "host_users",
+        server: "host_server",
+        columns: [
+            { name: "user_id", type: "text" },
+            { name: "email_verified", type: "bool" },
+        ],
+        options: { object: "users", note: "it's" },
+    };
+    const table = await tableP.create(tableInputs);
+    const next = { ...tableInputs, columns: [...tableInputs.columns, { name: "logins_count", type: "int" }] };
+    const tableDiff = await tableP.diff(table.id, table.outs, next);
+    const tableDiffServer = await tableP.diff(table.id, table.outs, { ...tableInputs, server: "other" });
+    await tableP.update(table.id, table.outs, next);
+    const tableRead = await tableP.read(table.id, table.outs);
+    const tableCheckBad = await tableP.check({}, { ...tableInputs, columns: [{ name: "x", type: "money" }] });
+    await tableP.delete(table.id, next);
+    const tableLeft = await sql("SELECT to_regclass('auth0.host_users') AS t");
+
+    const fdwDeleteBlocked = await errorOf(fdwP.delete(fdw.id, fdw.outs));
+    await sql("DROP SERVER host_server");
+    await fdwP.delete(fdw.id, fdw.outs);
+    const fdwLeft = await sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'host_wrapper'");
+    return {
+        fdwId: fdw.id,
+        fdwDiffName,
+        fdwRead: withoutConnection(fdwRead.props),
+        fdwUpdated: withoutConnection(fdwUpdated.outs),
+        tableId: table.id,
+        tableDiff,
+        tableDiffServer,
+        tableRead: { columns: (tableRead.props as Outs).columns, options: (tableRead.props as Outs).options, server: (tableRead.props as Outs).server },
+        tableCheckBad: tableCheckBad.failures,
+        tableLeft: tableLeft[0]?.t ?? null,
+        fdwDeleteBlocked,
+        fdwLeft: fdwLeft.length,
+    };
+}
+
+async function token(): Promise<Record<string, unknown>> {
+    const p = load("ManagementApiToken");
+    const inputs = {
+        tokenUrl: env("HOST_TOKEN_URL"),
+        clientId: env("HOST_CLIENT_ID"),
+        clientSecret: env("HOST_CLIENT_SECRET"),
+        audience: env("HOST_AUDIENCE"),
+        refreshBeforeSeconds: 3600,
+    };
+    const created = await p.create(inputs);
+    const outs = created.outs as Outs;
+    const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+    const diffFresh = await p.diff(created.id, { ...outs, expiresAt: at(7200) }, inputs);
+    const diffWindow = await p.diff(created.id, { ...outs, expiresAt: at(1800) }, inputs);
+    const updated = await p.update(created.id, outs, inputs);
+    const refused = await errorOf(p.create({ ...inputs, clientSecret: `${inputs.clientSecret}-wrong` }));
+    await p.delete(created.id, updated.outs);
+    return {
+        tokenSha256: sha256(String(outs.token)),
+        updatedTokenSha256: sha256(String((updated.outs as Outs).token)),
+        expiresAt: outs.expiresAt,
+        scope: outs.scope,
+        diffFresh,
+        diffWindow,
+        refused,
+    };
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    await step("migrations", migrations);
+    await step("vault", vault);
+    await step("foreignData", foreignData);
+    await step("token", token);
+    report.failures = failures;
+    report.ms = Date.now() - started;
+    process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
+    process.exitCode = failures.length > 0 ? 1 : 0;
+}
+
+main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+});

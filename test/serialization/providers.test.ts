@@ -1,0 +1,209 @@
+/**
+ * The dynamic providers survive Pulumi's serialization: serialized under ts-node as `pulumi up`
+ * does (serialize-providers.ts), loaded and driven under plain node as the dynamic-provider host
+ * does (host.ts), against the real database and a loopback token endpoint. vitest only starts the
+ * child processes and asserts on what they report: its own module transform would break the
+ * closure serializer.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import * as ts from "typescript";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startTokenServer, TokenServer } from "../auth0/token-server";
+import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
+
+const ROOT = resolve(__dirname, "..", "..");
+const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken"] as const;
+const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
+
+let db: TestDatabase;
+let server: TokenServer;
+let work: string;
+let password: string;
+
+beforeAll(async () => {
+    db = await createTestDatabase(inject("databaseUrl"), "serialization");
+    await installSupabaseFixture(db.url);
+    password = decodeURIComponent(new URL(db.url).password);
+    server = await startTokenServer(client);
+    work = mkdtempSync(join(tmpdir(), "providers-serialized-"));
+});
+afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+    if (work) rmSync(work, { recursive: true, force: true });
+});
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    report: Record<string, any>;
+}
+
+/** Runs node with `args` in the project root and a clean environment; parses its `REPORT` line. */
+function runNode(args: string[], env: Record<string, string>): Promise<Run> {
+    return new Promise((resolvePromise, reject) => {
+        const child = spawn(process.execPath, args, {
+            cwd: ROOT,
+            env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
+            resolvePromise({ code, stdout, stderr, report: line ? JSON.parse(line.slice("REPORT ".length)) : {} });
+        });
+    });
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const update = { changes: true, replaces: [], deleteBeforeReplace: false };
+const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
+
+describe("dynamic providers, serialized as pulumi does and run as its provider host does", () => {
+    let serialized: Run;
+
+    it("serializes all five providers under ts-node, with no secret in their text", async () => {
+        serialized = await runNode(["-r", "ts-node/register", "test/serialization/serialize-providers.ts", work], {
+            TS_NODE_PROJECT: "tsconfig.json",
+            // A secret-looking environment, as on a deploy machine: none of it may end up in the texts.
+            DATABASE_URL: db.url,
+            PGPASSWORD: password,
+            SERIALIZE_FORBIDDEN: JSON.stringify([db.url, password]),
+        });
+        expect(serialized.stderr).toBe("");
+        expect(serialized.code).toBe(0);
+        const r = serialized.report;
+        expect(r.tsNode).toBe(true);
+        expect(r.forbiddenChecked).toBeGreaterThanOrEqual(3);
+        expect(Object.keys(r.providers).sort()).toEqual([...TYPES].sort());
+        for (const type of TYPES) {
+            const p = r.providers[type];
+            expect(p, type).toMatchObject({ exportName: "handler", containsSecrets: false, leaks: 0 });
+            // Only packages and built-ins: local modules are inlined, nothing points at a .ts file.
+            for (const mod of p.requires) expect(mod, `${type} requires ${mod}`).toMatch(/^(pg|crypto)$/);
+            const text = readFileSync(p.file, "utf8");
+            expect(text.includes(password), `${type} text holds the database password`).toBe(false);
+            expect(text).not.toMatch(/\.ts["']/);
+        }
+        expect(r.providers.Migrations.requires).toEqual(["crypto", "pg"]);
+        // The leak search can fail: a provider that captures a secret is caught.
+        expect(r.canary.leaks).toBe(1);
+    });
+
+    it("registers each resource with the same provider text, its secret inputs and additionalSecretOutputs, and resolves its outputs", () => {
+        const { resources, outputs } = serialized.report.mocks;
+        const token = (type: string) => `pulumi-nodejs:dynamic/auth0-postgres:${type}`;
+        expect(Object.keys(resources).sort()).toEqual(TYPES.map(token).sort());
+        for (const type of TYPES) expect(resources[token(type)], type).toMatchObject({ sameTextAsSerialized: true, leaks: 0 });
+        expect(resources[token("Migrations")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
+        expect(resources[token("VaultSecret")]).toMatchObject({ secretInputs: ["connection", "secret"], additionalSecretOutputs: ["connection", "secret"] });
+        expect(resources[token("ForeignDataWrapper")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
+        expect(resources[token("ForeignTable")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
+        expect(resources[token("ManagementApiToken")]).toMatchObject({ secretInputs: ["clientSecret"], additionalSecretOutputs: ["clientSecret", "token"] });
+        // Declared outputs carry the engine's values (a `x!:` class field would have reset them).
+        expect(outputs).toEqual({
+            Migrations: ["001_a"],
+            VaultSecret: "00000000-0000-4000-8000-000000000001",
+            ForeignDataWrapper: "extensions.h",
+            ForeignTable: [{ name: "email", type: "text" }],
+            ManagementApiToken: ["mock-token", "2030-01-01T00:00:00.000Z"],
+        });
+    });
+
+    it("loads each text with requireFromString(text).handler() under plain node and drives it against the real database and token endpoint", async () => {
+        const source = readFileSync(join(__dirname, "host.ts"), "utf8");
+        const js = ts.transpileModule(source, {
+            fileName: "host.ts",
+            compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+        }).outputText;
+        const hostJs = join(work, "host.js");
+        writeFileSync(hostJs, js);
+
+        const host = await runNode([hostJs, work], {
+            HOST_DATABASE_URL: db.url,
+            HOST_TOKEN_URL: server.url,
+            HOST_CLIENT_ID: client.clientId,
+            HOST_CLIENT_SECRET: client.clientSecret,
+            HOST_AUDIENCE: client.audience,
+        });
+        const r = host.report;
+        expect(r.failures, host.stderr).toEqual([]);
+        expect(host.code).toBe(0);
+        expect(r.tsNodeLoaded).toBe(false);
+        // Booleans, so that a failure does not print the secret it found.
+        expect((host.stdout + host.stderr).includes(password), "host output holds the database password").toBe(false);
+        expect((host.stdout + host.stderr).includes(client.clientSecret), "host output holds the client secret").toBe(false);
+
+        expect(r.migrations).toEqual({
+            checkFailures: [],
+            createdId: "host_app",
+            createdApplied: ["001_a"],
+            diffAdd: update,
+            updatedApplied: ["001_a", "002_b"],
+            diffSame: noChange,
+            diffEdited: expect.stringMatching(/^Error: Migrations host_app: migrations: applied migration\(s\) 001_a changed since they ran/),
+            runnerRefuses: expect.stringMatching(/^Error: Migrations host_app: MigrationError: applied migration\(s\) 001_a changed since they ran/),
+            readApplied: ["001_a", "002_b"],
+            tablesAfterKeep: ["a", "b", "schema_migrations"],
+            tablesAfterRevert: ["schema_migrations"],
+        });
+        expect(host.stderr).toMatch(/Migrations host_app: removed from the stack but NOT reverted/);
+
+        expect(r.vault).toEqual({
+            id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+            secretIdOutput: r.vault.id,
+            diff: update,
+            updatedSecretId: r.vault.id,
+            storedIsSecondValue: true,
+            readIsSecondValue: true,
+            rowsAfterDelete: 0,
+            readAfterDelete: {},
+        });
+
+        expect(r.foreignData).toMatchObject({
+            fdwId: "host_wrapper",
+            fdwDiffName: { changes: true, replaces: ["name"], deleteBeforeReplace: false },
+            fdwRead: { name: "host_wrapper", handler: "extensions.auth0_fdw_handler", validator: "extensions.auth0_fdw_validator" },
+            tableId: "auth0.host_users",
+            tableDiff: update,
+            tableDiffServer: { changes: true, replaces: ["server"], deleteBeforeReplace: true },
+            tableRead: {
+                columns: [
+                    { name: "user_id", type: "text" },
+                    { name: "email_verified", type: "boolean" },
+                    { name: "logins_count", type: "integer" },
+                ],
+                options: { object: "users", note: "it's" },
+                server: "host_server",
+            },
+            tableCheckBad: [expect.objectContaining({ property: "columns", reason: expect.stringMatching(/columns\[0\]\.type: must be one of/) })],
+            tableLeft: null,
+            fdwDeleteBlocked: expect.stringMatching(/^Error: ForeignDataWrapper host_wrapper: cannot drop it while foreign servers still use it \(server host_server depends on/),
+            fdwLeft: 0,
+        });
+        expect(await query(db.url, "SELECT count(*)::int AS n FROM pg_foreign_data_wrapper WHERE fdwname LIKE 'host_%'")).toEqual([{ n: 0 }]);
+
+        expect(server.issued).toHaveLength(2);
+        expect(r.token).toMatchObject({
+            tokenSha256: sha256(server.issued[0]!),
+            updatedTokenSha256: sha256(server.issued[1]!),
+            scope: "read:users read:user_idp_tokens",
+            diffFresh: noChange,
+            diffWindow: update,
+            refused: `Error: ManagementApiToken: token endpoint ${server.url} (client host-client): HTTP 401 access_denied: Unauthorized`,
+        });
+        expect(Date.parse(r.token.expiresAt)).toBeGreaterThan(Date.now() + 86_000_000);
+        expect(server.requests[0]?.body).toEqual({ grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret, audience: client.audience });
+    });
+});
