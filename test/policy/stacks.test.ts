@@ -1,0 +1,40 @@
+/**
+ * Every committed stack, as the program registers it under the mock runtime, passes every rule of
+ * the policy pack CI runs with preview and up (the rules' own tests prove each can fail).
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { policies } from "../../policy/rules";
+import { readStackConfig } from "../../infra/config";
+import { buildStack } from "../../infra/stack";
+import { installMocks, loadStackConfig, settle, valueOf } from "../support/pulumi-mocks";
+import { resourceArgs, stackArgs, stackResource, validateResource, validateStack, PROJECT } from "./support";
+
+describe.each(["local", "dev", "staging", "prod"])("the %s stack", (stack) => {
+    it("passes every policy", async () => {
+        const run = await installMocks(PROJECT, stack);
+        loadStackConfig(PROJECT, stack);
+        const { config, secrets } = readStackConfig();
+        const outputs = buildStack(config, secrets);
+        await valueOf(outputs.hasuraJwtConfig);
+        await settle(run);
+        expect(run.resources.length).toBeGreaterThan(20);
+
+        const violations: string[] = [];
+        for (const policy of policies) {
+            if ("validateResource" in policy && policy.validateResource) {
+                for (const r of run.resources) {
+                    const found = await validateResource(policy as ResourceValidationPolicy, resourceArgs(r.type, r.inputs, { stack, name: r.name })).catch((e: Error) =>
+                        e.constructor.name === "NotApplicable" ? [] : Promise.reject(e),
+                    );
+                    violations.push(...found.map((v) => `${policy.name}: ${r.type} ${r.name}: ${v.message}`));
+                }
+            } else {
+                const resources = run.resources.map((r) => stackResource(r.type, r.name, r.inputs, stack));
+                const found = await validateStack(policy as StackValidationPolicy, stackArgs(resources));
+                violations.push(...found.map((v) => `${policy.name}: ${v.message}`));
+            }
+        }
+        expect(violations).toEqual([]);
+    });
+});
