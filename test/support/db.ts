@@ -44,10 +44,15 @@ export interface TestDatabase {
     drop: () => Promise<void>;
 }
 
-/** Creates a fresh database named after `label`; `drop()` removes it. */
-export async function createTestDatabase(serverUrl: string, label: string): Promise<TestDatabase> {
+/**
+ * Creates a fresh database named after `label`; `drop()` removes it. It inherits the cluster's
+ * locale (C) unless `unicodeLocale` is set: then it gets Postgres's builtin C.UTF-8, whose
+ * lower() maps non-ASCII letters as the C.UTF-8 locale of Supabase's hosted databases does.
+ */
+export async function createTestDatabase(serverUrl: string, label: string, options: { unicodeLocale?: boolean } = {}): Promise<TestDatabase> {
     const name = `t_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
-    await query(serverUrl, `CREATE DATABASE ${ident(name)}`);
+    const locale = options.unicodeLocale ? " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8' LOCALE 'C'" : "";
+    await query(serverUrl, `CREATE DATABASE ${ident(name)}${locale}`);
     return {
         url: withDatabase(serverUrl, name),
         name,
@@ -85,8 +90,12 @@ export interface StackDatabase {
  * roles (from the same role specs), migrations (the same files and runner), then the grants (the
  * same privilege model, as the SQL the postgresql provider runs).
  */
-export async function createStackDatabase(serverUrl: string, label: string, options: { foreignTables?: string[]; statementTimeoutMs?: number } = {}): Promise<StackDatabase> {
-    const db = await createTestDatabase(serverUrl, label);
+export async function createStackDatabase(
+    serverUrl: string,
+    label: string,
+    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean } = {},
+): Promise<StackDatabase> {
+    const db = await createTestDatabase(serverUrl, label, { unicodeLocale: options.unicodeLocale });
     const rolePrefix = uniqueRolePrefix(label);
     const model: ModelInput = {
         database: db.name,

