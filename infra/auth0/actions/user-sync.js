@@ -183,7 +183,9 @@ function redactor(secrets) {
 
 function firstText(...values) {
     for (const value of values) {
-        if (typeof value === "string" && value.trim() !== "") return value.trim();
+        // Postgres text cannot hold NUL: drop it (and other control characters) rather than fail the login.
+        const text = typeof value === "string" ? value.replace(/[\u0000-\u001f\u007f]/g, "").trim() : "";
+        if (text !== "") return text;
     }
     return null;
 }

@@ -127,7 +127,10 @@ function describeFailure(err) {
     else text = "database error SQLSTATE " + code + ": " + message;
   } else if (/^E[A-Z_]+$/.test(code)) {
     text = "cannot reach the database (" + code + ": " + message + ")";
-  } else if (/timeout exceeded when trying to connect|connection timeout/i.test(message)) {
+  } else if (/timeout exceeded when trying to connect/i.test(message)) {
+    // pg-pool's error for a call that queued for a pooled connection and got none in time.
+    text = "no pooled database connection became free within the connect timeout (all DB_POOL_MAX connections busy or still connecting: " + message + ")";
+  } else if (/connection timeout/i.test(message)) {
     text = "cannot reach the database (no connection within the connect timeout: " + message + ")";
   } else if (/Query read timeout/.test(message)) {
     text = "the database did not answer within the statement timeout (" + message + ")";
@@ -239,9 +242,15 @@ function trimmedText(value) {
   return trimmed ? trimmed : null;
 }
 
-/** The email as it is looked up and stored: trimmed (matched case-insensitively by lower() in SQL). */
+/**
+ * The email as it is looked up and stored: trimmed and in Unicode NFC (so a composed "é" and "e"
+ * plus a combining accent are one user), matched case-insensitively by lower() in SQL. An email
+ * with a control character (NUL included) is no email: null, like a missing one.
+ */
 function normalizeEmail(email) {
-  return trimmedText(email);
+  var text = trimmedText(email);
+  if (text === null || /[\u0000-\u001f\u007f]/.test(text)) return null;
+  return text.normalize("NFC");
 }
 
 function requireEmail(operation, email) {
