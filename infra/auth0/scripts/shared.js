@@ -1,7 +1,7 @@
 /*
  * Shared code of the Auth0 custom-database scripts (infra/auth0/scripts/shared.js).
  *
- * This file is not a module. The assembler (index.ts) inserts it, once, in place of the marker
+ * This file is not a module. The assembler (assemble.ts) inserts it, once, in place of the marker
  * line in the body of each script, so it runs in Auth0's sandbox with the script's globals:
  * `configuration`, `global`, `require`, `ValidationError`, `WrongUsernameOrPasswordError`,
  * `Buffer` and `console`. Each invocation runs it again; what must outlive one invocation (the

@@ -1,0 +1,159 @@
+/**
+ * The Auth0 custom-database scripts: the text uploaded as the connection's
+ * `options.customScripts`, and the `configuration` map they read.
+ *
+ * Each script lives in its own file (`<name>.js`, named as Auth0 names it), as one function
+ * declaration with a marker line in its body; `shared.js` is inserted there, once per script,
+ * so the shared code is written once and each uploaded script is self-contained.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The six scripts, under the keys Auth0 uses in `options.customScripts`. */
+export const SCRIPT_NAMES = ["login", "create", "verify", "change_password", "get_user", "delete"] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** The function each script declares, with its parameters (Auth0's templates' names and signatures). */
+export const SCRIPT_SIGNATURES: Record<ScriptName, { functionName: string; params: string[] }> = {
+    login: { functionName: "login", params: ["email", "password", "callback"] },
+    create: { functionName: "create", params: ["user", "callback"] },
+    verify: { functionName: "verify", params: ["email", "callback"] },
+    change_password: { functionName: "changePassword", params: ["email", "newPassword", "callback"] },
+    get_user: { functionName: "getByEmail", params: ["email", "callback"] },
+    delete: { functionName: "remove", params: ["id", "callback"] },
+};
+
+/** The line, inside each script's body, that the shared code replaces. */
+export const SHARED_CODE_MARKER = "// @@SHARED_CODE@@";
+
+/** Where the script sources are. */
+export const SCRIPTS_DIR = __dirname;
+
+/** `application_name` of the scripts' database sessions (see shared.js). */
+export const SCRIPTS_APPLICATION_NAME = "auth0-custom-db";
+
+const MARKER_LINE = /^[ \t]*\/\/ @@SHARED_CODE@@[ \t]*$/gm;
+
+/**
+ * Inserts `shared` in place of the marker line of one script's source. Throws, naming the
+ * script, when the source is not one function declaration with Auth0's name and parameters, or
+ * does not hold exactly one marker line.
+ */
+export function assembleScript(name: ScriptName, source: string, shared: string): string {
+    const { functionName, params } = SCRIPT_SIGNATURES[name];
+    const text = source.trim();
+    const head = new RegExp(`^function ${functionName}\\s*\\(\\s*${params.join("\\s*,\\s*")}\\s*\\)\\s*\\{`);
+    if (!head.test(text) || !text.endsWith("}")) {
+        throw new Error(`custom-database script ${name}.js must be one declaration "function ${functionName}(${params.join(", ")}) { ... }"`);
+    }
+    const markers = text.match(MARKER_LINE) ?? [];
+    if (markers.length !== 1) {
+        throw new Error(`custom-database script ${name}.js must contain the line "${SHARED_CODE_MARKER}" exactly once (found ${markers.length})`);
+    }
+    if (shared.includes(SHARED_CODE_MARKER)) {
+        throw new Error(`shared.js must not contain the marker "${SHARED_CODE_MARKER}"`);
+    }
+    // A function replacement, so `$` sequences in the shared code are not replacement patterns.
+    return text.replace(MARKER_LINE, () => shared.trim());
+}
+
+function readSource(file: string): string {
+    const path = join(SCRIPTS_DIR, file);
+    try {
+        return readFileSync(path, "utf8");
+    } catch (err) {
+        throw new Error(`cannot read custom-database script source ${path}: ${(err as Error).message}`);
+    }
+}
+
+/** The shared code as it is inserted into each script. */
+export function sharedCode(): string {
+    return readSource("shared.js").trim();
+}
+
+/** The assembled text of each script: what is uploaded to Auth0 as `options.customScripts`. */
+export function customDbScripts(): Record<ScriptName, string> {
+    const shared = sharedCode();
+    const out = {} as Record<ScriptName, string>;
+    for (const name of SCRIPT_NAMES) out[name] = assembleScript(name, readSource(`${name}.js`), shared);
+    return out;
+}
+
+/** The keys of the connection's `configuration` map the scripts read. */
+export const SCRIPT_CONFIGURATION_KEYS = [
+    "DB_URL",
+    "DB_SSL",
+    "BCRYPT_COST",
+    "DB_POOL_MAX",
+    "DB_CONNECT_TIMEOUT_MS",
+    "DB_STATEMENT_TIMEOUT_MS",
+    "DB_SCHEMA",
+] as const;
+export type ScriptConfigurationKey = (typeof SCRIPT_CONFIGURATION_KEYS)[number];
+
+export const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export interface ScriptConfigurationArgs {
+    /** postgres:// URL logging in as the scripts role. A secret: keep the result in a Pulumi secret. */
+    dbUrl: string;
+    ssl: SslMode;
+    /** bcrypt cost of new and changed passwords (4-15). */
+    bcryptCost: number;
+    /** Largest pool per Auth0 container (1-50). */
+    poolMax: number;
+    /** Connect timeout in milliseconds (100-15000). */
+    connectTimeoutMs: number;
+    /** Statement timeout in milliseconds (100-15000). */
+    statementTimeoutMs: number;
+    /** Schema of the user store. */
+    schema: string;
+}
+
+/** The ranges the scripts accept (shared.js checks the same ones at run time). */
+export const SCRIPT_CONFIGURATION_LIMITS = {
+    bcryptCost: [4, 15],
+    poolMax: [1, 50],
+    connectTimeoutMs: [100, 15_000],
+    statementTimeoutMs: [100, 15_000],
+} as const;
+
+/** Auth0 stops a script after about 20 s: connecting and one statement must fit in this. */
+export const SCRIPT_TIME_BUDGET_MS = 18_000;
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const DB_URL = /^postgres(ql)?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+/**
+ * The connection's `configuration` map (every value a string). Throws naming each bad field; the
+ * message never contains the URL. The result holds the database password: wrap it in a secret.
+ */
+export function scriptConfiguration(args: ScriptConfigurationArgs): Record<ScriptConfigurationKey, string> {
+    const problems: string[] = [];
+    if (typeof args.dbUrl !== "string" || !DB_URL.test(args.dbUrl) || !URL.canParse(args.dbUrl)) {
+        problems.push("dbUrl must be a postgres:// or postgresql:// URL without query parameters or fragment (value not shown)");
+    } else {
+        const u = new URL(args.dbUrl);
+        if (!u.hostname || !u.username) problems.push("dbUrl must name a host and a user (value not shown)");
+    }
+    if (!(SSL_MODES as readonly string[]).includes(args.ssl)) problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(args.ssl)})`);
+    if (typeof args.schema !== "string" || !SCHEMA_NAME.test(args.schema)) problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(args.schema)})`);
+    for (const field of Object.keys(SCRIPT_CONFIGURATION_LIMITS) as (keyof typeof SCRIPT_CONFIGURATION_LIMITS)[]) {
+        const [min, max] = SCRIPT_CONFIGURATION_LIMITS[field];
+        const value = args[field];
+        if (!Number.isInteger(value) || value < min || value > max) problems.push(`${field} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+    }
+    if (problems.length === 0 && args.connectTimeoutMs + args.statementTimeoutMs > SCRIPT_TIME_BUDGET_MS) {
+        problems.push(`connectTimeoutMs + statementTimeoutMs must be at most ${SCRIPT_TIME_BUDGET_MS} (Auth0 stops a script after about 20 s)`);
+    }
+    if (problems.length > 0) throw new Error(`custom-database script configuration: ${problems.join("; ")}`);
+    return {
+        DB_URL: args.dbUrl,
+        DB_SSL: args.ssl,
+        BCRYPT_COST: String(args.bcryptCost),
+        DB_POOL_MAX: String(args.poolMax),
+        DB_CONNECT_TIMEOUT_MS: String(args.connectTimeoutMs),
+        DB_STATEMENT_TIMEOUT_MS: String(args.statementTimeoutMs),
+        DB_SCHEMA: args.schema,
+    };
+}
