@@ -6,31 +6,16 @@ import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { ACTIONS, ACTIONS_RUNTIME } from "../../infra/auth0/actions";
-import { readStackConfig, StackConfig } from "../../infra/config";
-import { buildStack, StackOutputs } from "../../infra/stack";
-import { fakeSecrets, installMocks, isSecret, isSecretValue, loadStackConfig, maskSecrets, MockRun, plainStrings, RecordedResource, settle, valueOf } from "../support/pulumi-mocks";
+import { buildMockedStack, fakeSecrets, isSecret, isSecretValue, maskSecrets, MockedStack, MockRun, plainStrings, RecordedResource, valueOf } from "../support/pulumi-mocks";
 
 const PROJECT = "auth0-postgres";
 const STACKS = ["local", "dev", "staging", "prod"] as const;
 type StackName = (typeof STACKS)[number];
 
-interface Built {
-    run: MockRun;
-    config: StackConfig;
-    outputs: StackOutputs;
-}
-const built = {} as Record<StackName, Built>;
+const built = {} as Record<StackName, MockedStack>;
 
 beforeAll(async () => {
-    for (const stack of STACKS) {
-        const run = await installMocks(PROJECT, stack);
-        loadStackConfig(PROJECT, stack);
-        const { config, secrets } = readStackConfig();
-        const outputs = buildStack(config, secrets);
-        await valueOf(outputs.hasuraJwtConfig);
-        await settle(run);
-        built[stack] = { run, config, outputs };
-    }
+    for (const stack of STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
 });
 
 const T = {

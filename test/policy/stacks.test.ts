@@ -5,19 +5,12 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { policies } from "../../policy/rules";
-import { readStackConfig } from "../../infra/config";
-import { buildStack } from "../../infra/stack";
-import { installMocks, loadStackConfig, settle, valueOf } from "../support/pulumi-mocks";
+import { buildMockedStack } from "../support/pulumi-mocks";
 import { resourceArgs, stackArgs, stackResource, validateResource, validateStack, PROJECT } from "./support";
 
 describe.each(["local", "dev", "staging", "prod"])("the %s stack", (stack) => {
     it("passes every policy", async () => {
-        const run = await installMocks(PROJECT, stack);
-        loadStackConfig(PROJECT, stack);
-        const { config, secrets } = readStackConfig();
-        const outputs = buildStack(config, secrets);
-        await valueOf(outputs.hasuraJwtConfig);
-        await settle(run);
+        const { run } = await buildMockedStack(PROJECT, stack);
         expect(run.resources.length).toBeGreaterThan(20);
 
         const violations: string[] = [];

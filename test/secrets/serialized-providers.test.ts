@@ -8,15 +8,14 @@
  * This test reads every provider text the tool wrote and searches it itself for each secret in
  * raw, URL-encoded and base64 forms, and checks the tool's own report agrees.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { ChildRun, runNode } from "../support/child";
 import { afterAll, describe, expect, it } from "vitest";
 import { SECRET_KEYS } from "../../infra/config/schema";
 
-const ROOT = resolve(__dirname, "..", "..");
 const TOOL = "test/serialization/serialize-providers.ts";
 const TYPES = ["ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "Migrations", "VaultSecret"];
 
@@ -37,35 +36,19 @@ const needles = [databaseUrl, ...Object.values(values).flatMap(forms)];
 const work = mkdtempSync(join(tmpdir(), "secrets-serialized-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function runTool(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runTool(): Promise<ChildRun> {
     const pulumiConfig = Object.fromEntries(SECRET_KEYS.map((key) => [`auth0-postgres:${key}`, key === "postgresPassword" ? values.configPassword : key === "hasuraAdminSecret" ? values.adminSecret : values.clientSecret]));
-    return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, ["-r", "ts-node/register", TOOL, work], {
-            cwd: ROOT,
-            env: {
-                PATH: process.env.PATH ?? "",
-                HOME: process.env.HOME ?? "",
-                TS_NODE_PROJECT: "tsconfig.json",
-                DATABASE_URL: databaseUrl,
-                PGPASSWORD: values.dbPassword,
-                AUTH0_CLIENT_SECRET: values.clientSecret,
-                HASURA_ADMIN_SECRET: values.adminSecret,
-                PULUMI_CONFIG: JSON.stringify(pulumiConfig),
-                PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(Object.keys(pulumiConfig)),
-                SERIALIZE_FORBIDDEN: JSON.stringify(needles),
-            },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolvePromise({ code, stdout, stderr });
-        });
+    return runNode(["-r", "ts-node/register", TOOL, work], {
+        env: {
+            TS_NODE_PROJECT: "tsconfig.json",
+            DATABASE_URL: databaseUrl,
+            PGPASSWORD: values.dbPassword,
+            AUTH0_CLIENT_SECRET: values.clientSecret,
+            HASURA_ADMIN_SECRET: values.adminSecret,
+            PULUMI_CONFIG: JSON.stringify(pulumiConfig),
+            PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(Object.keys(pulumiConfig)),
+            SERIALIZE_FORBIDDEN: JSON.stringify(needles),
+        },
     });
 }
 

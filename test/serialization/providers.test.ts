@@ -5,17 +5,16 @@
  * child processes and asserts on what they report: its own module transform would break the
  * closure serializer.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import * as ts from "typescript";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTokenServer, TokenServer } from "../auth0/token-server";
+import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
 
-const ROOT = resolve(__dirname, "..", "..");
 const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken"] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
 
@@ -45,25 +44,10 @@ interface Run {
 }
 
 /** Runs node with `args` in the project root and a clean environment; parses its `REPORT` line. */
-function runNode(args: string[], env: Record<string, string>): Promise<Run> {
-    return new Promise((resolvePromise, reject) => {
-        const child = spawn(process.execPath, args, {
-            cwd: ROOT,
-            env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
-            resolvePromise({ code, stdout, stderr, report: line ? JSON.parse(line.slice("REPORT ".length)) : {} });
-        });
-    });
+async function runNodeReport(args: string[], env: Record<string, string>): Promise<Run> {
+    const run = await runNode(args, { env });
+    const line = run.stdout.split("\n").find((l) => l.startsWith("REPORT "));
+    return { ...run, report: line ? JSON.parse(line.slice("REPORT ".length)) : {} };
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -74,7 +58,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
     let serialized: Run;
 
     it("serializes all five providers under ts-node, with no secret in their text", async () => {
-        serialized = await runNode(["-r", "ts-node/register", "test/serialization/serialize-providers.ts", work], {
+        serialized = await runNodeReport(["-r", "ts-node/register", "test/serialization/serialize-providers.ts", work], {
             TS_NODE_PROJECT: "tsconfig.json",
             // A secret-looking environment, as on a deploy machine: none of it may end up in the texts.
             DATABASE_URL: db.url,
@@ -130,7 +114,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         const hostJs = join(work, "host.js");
         writeFileSync(hostJs, js);
 
-        const host = await runNode([hostJs, work], {
+        const host = await runNodeReport([hostJs, work], {
             HOST_DATABASE_URL: db.url,
             HOST_TOKEN_URL: server.url,
             HOST_CLIENT_ID: client.clientId,

@@ -13,7 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as yaml from "js-yaml";
 import { vi } from "vitest";
-import { SECRET_KEYS, SecretKey } from "../../infra/config";
+import { readStackConfig, SECRET_KEYS, SecretKey, StackConfig } from "../../infra/config";
+import { buildStack, StackOutputs } from "../../infra/stack";
 
 /** The signature Pulumi puts on a serialized secret value. */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -206,4 +207,21 @@ export function loadStackConfig(project: string, stack: string, overrides: { val
     }
     pulumi.runtime.setAllConfig(all, secretKeys);
     return all;
+}
+
+export interface MockedStack {
+    run: MockRun;
+    config: StackConfig;
+    outputs: StackOutputs;
+}
+
+/** Builds a committed stack (`stacks/Pulumi.<stack>.yaml`, fake secrets) under the mocks, as `pulumi up` would. */
+export async function buildMockedStack(project: string, stack: string): Promise<MockedStack> {
+    const run = await installMocks(project, stack);
+    loadStackConfig(project, stack);
+    const { config, secrets } = readStackConfig();
+    const outputs = buildStack(config, secrets);
+    await valueOf(outputs.hasuraJwtConfig);
+    await settle(run);
+    return { run, config, outputs };
 }
