@@ -55,7 +55,7 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
     constructor(config: StackConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions) {
         super("auth0-postgres:index:Stack", config.prefix, {}, opts);
         this.outputs = registerStack(this, config, secrets);
-        this.registerOutputs({ ...this.outputs, managementToken: this.outputs.managementToken });
+        this.registerOutputs({ ...this.outputs });
     }
 }
 

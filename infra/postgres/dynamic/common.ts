@@ -1,5 +1,5 @@
 import { PG_IDENTIFIER } from "../../config/schema";
-import type { PgConnectionInfo } from "../../dynamic/connection";
+import { PgConnectionInfo, withClient } from "../../dynamic/connection";
 import { ident } from "../privileges";
 
 /**
@@ -149,4 +149,27 @@ export function checkFailures(problems: string[]): { property: string; reason: s
 /** Throws one error listing every problem, or does nothing. */
 export function assertNoProblems(what: string, problems: string[]): void {
     if (problems.length > 0) throw new Error(`${what}: invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+/**
+ * Runs one statement on its own connection. A failure becomes an Error that starts with `context`;
+ * a drop that dependent objects block (SQLSTATE 2BP01) is explained by `blocked`, given the
+ * dependents Postgres lists as " (...)" (or "").
+ */
+export async function execute(
+    connection: PgConnectionInfo,
+    context: string,
+    sql: string,
+    params: unknown[] = [],
+    blocked?: (dependents: string) => string,
+): Promise<void> {
+    try {
+        await withClient(connection, (client) => client.query(sql, params));
+    } catch (err) {
+        if (blocked && sqlState(err) === "2BP01") {
+            const detail = (err as { detail?: string }).detail;
+            throw new Error(blocked(detail ? ` (${detail.replace(/\n/g, "; ")})` : ""));
+        }
+        throw asError(err, context);
+    }
 }

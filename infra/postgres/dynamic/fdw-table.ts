@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
 import { ident } from "../privileges";
 import {
-    asError,
+    execute,
     assertNoProblems,
     checkFailures,
     connectionProblems,
@@ -13,7 +13,6 @@ import {
     quoteLiteral,
     sameDatabase,
     sameValue,
-    sqlState,
 } from "./common";
 
 /** A column of a foreign table. */
@@ -184,11 +183,7 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
 
     async create(inputs) {
         assertNoProblems(`ForeignTable ${inputs.schema}.${inputs.name}`, inputProblems(inputs));
-        try {
-            await withClient(inputs.connection, (client) => client.query(foreignTableSql(inputs)));
-        } catch (err) {
-            throw asError(err, `ForeignTable ${inputs.schema}.${inputs.name}: cannot create`);
-        }
+        await execute(inputs.connection, `ForeignTable ${inputs.schema}.${inputs.name}: cannot create`, foreignTableSql(inputs));
         return { id: `${inputs.schema}.${inputs.name}`, outs: { ...inputs } };
     },
 
@@ -222,25 +217,19 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
         assertNoProblems(`ForeignTable ${news.schema}.${news.name}`, inputProblems(news));
         const actions = alterActions(olds, news);
         if (actions.length > 0) {
-            try {
-                await withClient(news.connection, (client) => client.query(`ALTER FOREIGN TABLE ${tableName(news)} ${actions.join(", ")}`));
-            } catch (err) {
-                throw asError(err, `ForeignTable ${news.schema}.${news.name}: cannot alter`);
-            }
+            await execute(news.connection, `ForeignTable ${news.schema}.${news.name}: cannot alter`, `ALTER FOREIGN TABLE ${tableName(news)} ${actions.join(", ")}`);
         }
         return { outs: { ...news } };
     },
 
     async delete(id, props) {
-        try {
-            await withClient(props.connection, (client) => client.query(`DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`));
-        } catch (err) {
-            if (sqlState(err) === "2BP01") {
-                const detail = (err as { detail?: string }).detail;
-                throw new Error(`ForeignTable ${id}: cannot drop it while other objects depend on it${detail ? ` (${detail.replace(/\n/g, "; ")})` : ""}`);
-            }
-            throw asError(err, `ForeignTable ${id}: cannot drop`);
-        }
+        await execute(
+            props.connection,
+            `ForeignTable ${id}: cannot drop`,
+            `DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`,
+            [],
+            (dependents) => `ForeignTable ${id}: cannot drop it while other objects depend on it${dependents}`,
+        );
     },
 };
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
 import { ident } from "../privileges";
 import {
-    asError,
+    execute,
     assertNoProblems,
     checkFailures,
     connectionProblems,
@@ -12,7 +12,6 @@ import {
     qualifiedNameProblem,
     sameDatabase,
     sameValue,
-    sqlState,
 } from "./common";
 
 export interface ForeignDataWrapperInputs {
@@ -77,15 +76,11 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
 
     async create(inputs) {
         assertNoProblems(`ForeignDataWrapper ${inputs.name}`, inputProblems(inputs));
-        try {
-            await withClient(inputs.connection, (client) =>
-                client.query(
-                    `CREATE FOREIGN DATA WRAPPER ${ident(inputs.name)} HANDLER ${qualifiedIdent("handler", inputs.handler)} VALIDATOR ${qualifiedIdent("validator", inputs.validator)}`,
-                ),
-            );
-        } catch (err) {
-            throw asError(err, `ForeignDataWrapper ${inputs.name}: cannot create`);
-        }
+        await execute(
+            inputs.connection,
+            `ForeignDataWrapper ${inputs.name}: cannot create`,
+            `CREATE FOREIGN DATA WRAPPER ${ident(inputs.name)} HANDLER ${qualifiedIdent("handler", inputs.handler)} VALIDATOR ${qualifiedIdent("validator", inputs.validator)}`,
+        );
         return { id: inputs.name, outs: { ...inputs } };
     },
 
@@ -112,27 +107,19 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
         if (olds.handler !== news.handler) clauses.push(`HANDLER ${qualifiedIdent("handler", news.handler)}`);
         if (olds.validator !== news.validator) clauses.push(`VALIDATOR ${qualifiedIdent("validator", news.validator)}`);
         if (clauses.length > 0) {
-            try {
-                await withClient(news.connection, (client) => client.query(`ALTER FOREIGN DATA WRAPPER ${ident(id)} ${clauses.join(" ")}`));
-            } catch (err) {
-                throw asError(err, `ForeignDataWrapper ${id}: cannot alter`);
-            }
+            await execute(news.connection, `ForeignDataWrapper ${id}: cannot alter`, `ALTER FOREIGN DATA WRAPPER ${ident(id)} ${clauses.join(" ")}`);
         }
         return { outs: { ...news } };
     },
 
     async delete(id, props) {
-        try {
-            await withClient(props.connection, (client) => client.query(`DROP FOREIGN DATA WRAPPER IF EXISTS ${ident(id)} RESTRICT`));
-        } catch (err) {
-            if (sqlState(err) === "2BP01") {
-                const detail = (err as { detail?: string }).detail;
-                throw new Error(
-                    `ForeignDataWrapper ${id}: cannot drop it while foreign servers still use it${detail ? ` (${detail.replace(/\n/g, "; ")})` : ""}; delete those servers first`,
-                );
-            }
-            throw asError(err, `ForeignDataWrapper ${id}: cannot drop`);
-        }
+        await execute(
+            props.connection,
+            `ForeignDataWrapper ${id}: cannot drop`,
+            `DROP FOREIGN DATA WRAPPER IF EXISTS ${ident(id)} RESTRICT`,
+            [],
+            (dependents) => `ForeignDataWrapper ${id}: cannot drop it while foreign servers still use it${dependents}; delete those servers first`,
+        );
     },
 };
 

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, sameDatabase, sameValue } from "./common";
+import { asError, assertNoProblems, checkFailures, execute, connectionProblems, containsUnknown, sameDatabase, sameValue } from "./common";
 
 export interface VaultSecretInputs {
     connection: PgConnectionInfo;
@@ -118,11 +118,7 @@ export const vaultSecretProvider: pulumi.dynamic.ResourceProvider<VaultSecretInp
     },
 
     async delete(id, props) {
-        try {
-            await withClient(props.connection, (client) => client.query("DELETE FROM vault.secrets WHERE id = $1", [id]));
-        } catch (err) {
-            throw asError(err, `VaultSecret ${props.name}: cannot delete`);
-        }
+        await execute(props.connection, `VaultSecret ${props.name}: cannot delete`, "DELETE FROM vault.secrets WHERE id = $1", [id]);
     },
 };
 
