@@ -12,17 +12,22 @@ import { Auth0ForeignData } from "./postgres/foreign-data";
 import { PostgresDatabase } from "./postgres/database";
 import type { RoleKey } from "./postgres/privileges";
 
-/** What the stack exports. Secret values are Pulumi secrets; everything else is safe to print. */
+/**
+ * What the stack exports: only what exists (the engine warns on an undefined output). Secret values
+ * are Pulumi secrets; everything else is safe to print.
+ */
 export interface StackOutputs {
-    spaClientId: pulumi.Output<string>;
-    apiAudience: pulumi.Output<string>;
-    connectionId: pulumi.Output<string>;
-    /** JSON for `HASURA_GRAPHQL_JWT_SECRET`: jwk_url, issuer, audience, claims_namespace. */
-    hasuraJwtConfig: pulumi.Output<string>;
     postgresRoles: pulumi.Output<Record<RoleKey, string>>;
     appliedMigrations: pulumi.Output<string[]>;
-    /** When Supabase features are on: the Vault secret id the foreign server reads, and when its token expires. */
-    managementToken?: { vaultSecretId: pulumi.Output<string>; expiresAt: pulumi.Output<string> };
+    /** The Auth0 side's outputs: absent when the stack is `postgresOnly`. */
+    spaClientId?: pulumi.Output<string>;
+    apiAudience?: pulumi.Output<string>;
+    connectionId?: pulumi.Output<string>;
+    /** JSON for `HASURA_GRAPHQL_JWT_SECRET`: jwk_url, issuer, audience, claims_namespace. */
+    hasuraJwtConfig?: pulumi.Output<string>;
+    /** With Supabase features: the Vault secret id the foreign server reads, and when its token expires. */
+    managementTokenVaultSecretId?: pulumi.Output<string>;
+    managementTokenExpiresAt?: pulumi.Output<string>;
 }
 
 /** A `postgres://` URL with the credentials percent-encoded. Secret in, secret out. */
@@ -69,11 +74,6 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     const pg = config.postgres;
     const parent: pulumi.ComponentResourceOptions = { parent: root };
 
-    const auth0Provider = new auth0.Provider(
-        `${name}-auth0`,
-        { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
-        parent,
-    );
     const pgProvider = new postgresql.Provider(`${name}-postgres`, {
         host: pg.host,
         port: pg.port,
@@ -107,6 +107,15 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         protect: config.protect,
     }, parent);
 
+    const postgresOutputs = { postgresRoles: pulumi.output(database.roleNames), appliedMigrations: database.migrations.applied };
+    if (config.postgresOnly) return postgresOutputs;
+    if (!secrets.auth0ClientSecret) throw new Error("auth0ClientSecret is required unless postgresOnly (the config check should have said so)");
+
+    const auth0Provider = new auth0.Provider(
+        `${name}-auth0`,
+        { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
+        parent,
+    );
     const apps = new Auth0Applications(`${name}-apps`, {
         provider: auth0Provider,
         domain: config.auth0.domain,
@@ -176,7 +185,13 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         { ...parent, dependsOn: database.ready },
     );
 
-    let managementToken: StackOutputs["managementToken"];
+    const outputs: StackOutputs = {
+        ...postgresOutputs,
+        spaClientId: apps.spa.clientId,
+        apiAudience: apps.audience,
+        connectionId: connection.connectionId,
+        hasuraJwtConfig: hasuraJwtConfig(config.auth0.domain, apps.audience),
+    };
     if (config.supabase && apps.managementReader) {
         const foreign = new Auth0ForeignData(
             `${name}-auth0-fdw`,
@@ -194,16 +209,8 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             },
             parent,
         );
-        managementToken = { vaultSecretId: foreign.vaultSecretId, expiresAt: foreign.tokenExpiresAt };
+        outputs.managementTokenVaultSecretId = foreign.vaultSecretId;
+        outputs.managementTokenExpiresAt = foreign.tokenExpiresAt;
     }
-
-    return {
-        spaClientId: apps.spa.clientId,
-        apiAudience: apps.audience,
-        connectionId: connection.connectionId,
-        hasuraJwtConfig: hasuraJwtConfig(config.auth0.domain, apps.audience),
-        postgresRoles: pulumi.output(database.roleNames),
-        appliedMigrations: database.migrations.applied,
-        managementToken,
-    };
+    return outputs;
 }

@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENTS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 
-/** The validated, derived configuration of one stack. Plain values only: secrets are in {@link StackSecrets}. */
-export interface StackConfig extends Omit<RawConfig, "protect" | "postgres"> {
+interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api"> {
     project: string;
     stack: string;
     /** Resource-name prefix: `<project>-<stack>`. */
@@ -15,9 +14,29 @@ export interface StackConfig extends Omit<RawConfig, "protect" | "postgres"> {
     };
 }
 
+/** The Auth0 side's settings: present exactly when the stack deploys the Auth0 side. */
+export interface Auth0SideConfig {
+    postgresOnly: false;
+    auth0: NonNullable<RawConfig["auth0"]>;
+    spa: NonNullable<RawConfig["spa"]>;
+    api: NonNullable<RawConfig["api"]>;
+}
+
+/** A stack that deploys the Postgres side alone (see `postgresOnly` in the schema). */
+export interface PostgresOnlyConfig {
+    postgresOnly: true;
+    auth0?: undefined;
+    spa?: undefined;
+    api?: undefined;
+}
+
+/** The validated, derived configuration of one stack. Plain values only: secrets are in {@link StackSecrets}. */
+export type StackConfig = CommonStackConfig & (Auth0SideConfig | PostgresOnlyConfig);
+
 /** Secret configuration values, only ever held as Pulumi secrets. */
 export interface StackSecrets {
-    auth0ClientSecret: pulumi.Output<string>;
+    /** Present unless the stack is `postgresOnly`. */
+    auth0ClientSecret?: pulumi.Output<string>;
     postgresPassword: pulumi.Output<string>;
     /** Present when `sync.mode` is `hasura`. */
     hasuraAdminSecret?: pulumi.Output<string>;
@@ -86,8 +105,9 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     // Secrets: present when needed, and never in plain text.
     // Checked before the schema, so a bad shape elsewhere does not hide them.
     const syncMode = (values.sync as { mode?: unknown } | undefined)?.mode ?? "postgres";
-    const required: SecretKey[] = ["auth0ClientSecret", "postgresPassword"];
-    if (syncMode === "hasura") required.push("hasuraAdminSecret");
+    const postgresOnly = values.postgresOnly === true || values.postgresOnly === "true";
+    const required: SecretKey[] = postgresOnly ? ["postgresPassword"] : ["auth0ClientSecret", "postgresPassword"];
+    if (syncMode === "hasura" && !postgresOnly) required.push("hasuraAdminSecret");
     for (const key of SECRET_KEYS) {
         const entry = input.secrets[key];
         if (!entry) {
@@ -96,7 +116,9 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         }
         if (!entry.encrypted) problems.push(`${project}:${key}: is stored in plain text; set it with \`pulumi config set --secret ${key}\``);
         if (entry.empty) problems.push(`${project}:${key}: is empty`);
-        if (key === "hasuraAdminSecret" && syncMode !== "hasura") {
+        if (key === "hasuraAdminSecret" && syncMode === "hasura" && postgresOnly) {
+            problems.push(`${project}:${key}: is set but ${project}:postgresOnly is true, which deploys no sync Action; remove it`);
+        } else if (key === "hasuraAdminSecret" && syncMode !== "hasura") {
             problems.push(`${project}:${key}: is set but ${project}:sync.mode is not "hasura"; remove it or switch the sync mode`);
         }
     }
@@ -119,22 +141,38 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const local = raw.environment === "local";
     const at = (...path: PropertyKey[]) => keyPath(project, path);
 
+    // The Auth0 side: required, unless the stack deploys the Postgres side alone.
+    if (raw.postgresOnly) {
+        if (!local) {
+            problems.push(`${at("postgresOnly")}: only the local environment may deploy the Postgres side alone (on "${raw.environment}" it would delete the Auth0 side)`);
+        }
+        if (raw.supabase) {
+            problems.push(`${at("postgresOnly")}: cannot be combined with ${at("supabase")}: the foreign data wrapper needs the Auth0 side's Management API client`);
+        }
+    } else {
+        for (const key of ["auth0", "spa", "api"] as const) {
+            if (raw[key] === undefined) problems.push(`${at(key)}: required (or set ${at("postgresOnly")} to deploy the Postgres side alone, local only)`);
+        }
+    }
+    const spa = raw.spa ?? { callbacks: [], webOrigins: [], logoutUrls: [] };
+    const api = raw.api ?? { permissions: [], roles: [] };
+
     if ((ENVIRONMENTS as readonly string[]).includes(stack) && raw.environment !== stack) {
         problems.push(`${at("environment")}: is "${raw.environment}" but the stack is named "${stack}"; a stack named after an environment must be that environment`);
     }
 
     // URLs users are redirected to or served from: https everywhere but local.
     const urlLists: [string, string[]][] = [
-        ["callbacks", raw.spa.callbacks],
-        ["webOrigins", raw.spa.webOrigins],
-        ["logoutUrls", raw.spa.logoutUrls],
+        ["callbacks", spa.callbacks],
+        ["webOrigins", spa.webOrigins],
+        ["logoutUrls", spa.logoutUrls],
     ];
     for (const [field, urls] of urlLists) {
         urls.forEach((url, i) => {
             if (!local && !isHttps(url)) problems.push(`${at("spa", field, i)}: must be an https URL outside the local environment (got ${url})`);
         });
     }
-    raw.spa.webOrigins.forEach((origin, i) => {
+    spa.webOrigins.forEach((origin, i) => {
         const u = new URL(origin);
         if (u.pathname !== "/" || origin.endsWith("/") || u.search || u.hash) {
             problems.push(`${at("spa", "webOrigins", i)}: must be an origin (scheme://host[:port]) with no path or trailing slash`);
@@ -146,12 +184,12 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
 
     // Permissions and roles.
     const permissionNames = new Set<string>();
-    raw.api.permissions.forEach((p, i) => {
+    api.permissions.forEach((p, i) => {
         if (permissionNames.has(p.value)) problems.push(`${at("api", "permissions", i, "value")}: duplicate permission "${p.value}"`);
         permissionNames.add(p.value);
     });
     const roleNames = new Set<string>();
-    raw.api.roles.forEach((r, i) => {
+    api.roles.forEach((r, i) => {
         if (roleNames.has(r.name)) problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}"`);
         roleNames.add(r.name);
         r.permissions.forEach((p, j) => {
@@ -178,8 +216,13 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
 
     if (problems.length > 0) throw new ConfigError(problems);
 
+    const { postgresOnly: _postgresOnly, auth0, spa: _spa, api: _api, ...common } = raw;
+    const side: Auth0SideConfig | PostgresOnlyConfig = raw.postgresOnly
+        ? { postgresOnly: true }
+        : { postgresOnly: false, auth0: auth0!, spa: raw.spa!, api: raw.api! };
     return {
-        ...raw,
+        ...common,
+        ...side,
         project,
         stack,
         prefix: `${project}-${stack}`,
@@ -237,9 +280,9 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
     return {
         config,
         secrets: {
-            auth0ClientSecret: secret("auth0ClientSecret"),
+            ...(config.postgresOnly ? {} : { auth0ClientSecret: secret("auth0ClientSecret") }),
             postgresPassword: secret("postgresPassword"),
-            ...(config.sync.mode === "hasura" ? { hasuraAdminSecret: secret("hasuraAdminSecret") } : {}),
+            ...(config.sync.mode === "hasura" && !config.postgresOnly ? { hasuraAdminSecret: secret("hasuraAdminSecret") } : {}),
         },
     };
 }

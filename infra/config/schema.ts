@@ -123,17 +123,27 @@ export const rawConfigSchema = z.object({
     environment: z.enum(ENVIRONMENTS),
     /** Supabase features (Vault, Wrappers' Auth0 FDW). Defaults to false. */
     supabase: boolish.default(false),
+    /**
+     * Deploy only the Postgres side (schema, roles, grants, migrations): no Auth0 provider and no
+     * Auth0 resource, so `auth0`, `spa`, `api` and `auth0ClientSecret` are not needed. For trying
+     * the database side without a tenant; only the `local` environment, without Supabase features.
+     * Defaults to false.
+     */
+    postgresOnly: boolish.default(false),
     /** Protect resources that hold data or identity against deletion. Defaults to true on `prod`, else false. */
     protect: boolish.optional(),
     /** Let a delete or replace drop tables and their data. Defaults to false. */
     allowDataLoss: boolish.default(false),
+    /** Required unless `postgresOnly`. */
     auth0: z.object({
         domain: hostname,
         /** Client id of the Auth0 application Pulumi deploys with (Management API, client credentials). */
         clientId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "must be an Auth0 client id (16-64 letters, digits, - or _)"),
-    }).strict(),
-    spa: spaSchema,
-    api: apiSchema,
+    }).strict().optional(),
+    /** Required unless `postgresOnly`. */
+    spa: spaSchema.optional(),
+    /** Required unless `postgresOnly`. */
+    api: apiSchema.optional(),
     postgres: postgresSchema,
     customDb: customDbSchema.default(customDbSchema.parse({})),
     hasura: hasuraSchema.default(hasuraSchema.parse({})),

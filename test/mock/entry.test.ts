@@ -47,7 +47,7 @@ describe("the Pulumi program", () => {
         loadStackConfig(PROJECT, "dev");
         vi.resetModules();
         const program = await import("../../infra/index.js");
-        const config = JSON.parse(await valueOf(program.hasuraJwtConfig));
+        const config = JSON.parse(await valueOf(program.hasuraJwtConfig!));
         await settle(run);
         expect(config.audience).toBe("https://api.dev.acme.test");
         expect(await valueOf(program.appliedMigrations)).toEqual(["001_user_store", "002_profiles"]);

@@ -129,13 +129,13 @@ describe.each(STACKS)("stack %s", (stack) => {
 
     it("exports the Hasura JWT config for this tenant and API", async () => {
         const { outputs, config } = built[stack];
-        expect(JSON.parse(await valueOf(outputs.hasuraJwtConfig))).toEqual({
+        expect(JSON.parse(await valueOf(outputs.hasuraJwtConfig!))).toEqual({
             jwk_url: `https://${config.auth0.domain}/.well-known/jwks.json`,
             issuer: `https://${config.auth0.domain}/`,
             audience: config.api.identifier,
             claims_namespace: "https://hasura.io/jwt/claims",
         });
-        expect(await isSecret(outputs.hasuraJwtConfig)).toBe(false);
+        expect(await isSecret(outputs.hasuraJwtConfig!)).toBe(false);
     });
 
     it("never creates a privileged database role", () => {

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as yaml from "js-yaml";
 import { vi } from "vitest";
-import { readStackConfig, SECRET_KEYS, SecretKey, StackConfig } from "../../infra/config";
+import { Auth0SideConfig, readStackConfig, SECRET_KEYS, SecretKey, StackConfig } from "../../infra/config";
 import { buildStack, StackOutputs } from "../../infra/stack";
 
 /** The signature Pulumi puts on a serialized secret value. */
@@ -202,6 +202,7 @@ export function loadStackConfig(project: string, stack: string, overrides: { val
     const secretKeys: string[] = [];
     for (const key of SECRET_KEYS) {
         if (key === "hasuraAdminSecret" && !needsHasura) continue;
+        if (overrides.secrets && key in overrides.secrets && overrides.secrets[key] === undefined) continue;
         all[`${project}:${key}`] = secrets[key]!;
         secretKeys.push(`${project}:${key}`);
     }
@@ -209,19 +210,41 @@ export function loadStackConfig(project: string, stack: string, overrides: { val
     return all;
 }
 
-export interface MockedStack {
+export interface MockedStack<C extends StackConfig = StackConfig & Auth0SideConfig> {
     run: MockRun;
-    config: StackConfig;
+    config: C;
     outputs: StackOutputs;
 }
 
-/** Builds a committed stack (`stacks/Pulumi.<stack>.yaml`, fake secrets) under the mocks, as `pulumi up` would. */
-export async function buildMockedStack(project: string, stack: string): Promise<MockedStack> {
+/**
+ * Overrides that turn the committed `local` stack into the Postgres side alone, as the README tells a
+ * newcomer without a tenant to do: `postgresOnly: true`, the Auth0 blocks and the deploy client's
+ * secret removed.
+ */
+export const POSTGRES_ONLY = {
+    values: { postgresOnly: true, auth0: undefined, spa: undefined, api: undefined },
+    secrets: { auth0ClientSecret: undefined },
+};
+
+/** Builds a stack under the mocks, as `pulumi up` would: a committed stack file, fake secrets, `overrides` on top. */
+export async function buildMockedStackOf(
+    project: string,
+    stack: string,
+    overrides: Parameters<typeof loadStackConfig>[2] = {},
+): Promise<MockedStack<StackConfig>> {
     const run = await installMocks(project, stack);
-    loadStackConfig(project, stack);
+    loadStackConfig(project, stack, overrides);
     const { config, secrets } = readStackConfig();
     const outputs = buildStack(config, secrets);
-    await valueOf(outputs.hasuraJwtConfig);
+    await valueOf(outputs.appliedMigrations);
     await settle(run);
     return { run, config, outputs };
+}
+
+/** Builds a committed stack (`stacks/Pulumi.<stack>.yaml`, fake secrets), which deploys both sides. */
+export async function buildMockedStack(project: string, stack: string): Promise<MockedStack> {
+    const built = await buildMockedStackOf(project, stack);
+    const { config } = built;
+    if (config.postgresOnly) throw new Error(`stacks/Pulumi.${stack}.yaml: a committed stack deploys the Auth0 side too`);
+    return { ...built, config };
 }

@@ -65,7 +65,7 @@ describe("a valid configuration", () => {
         expect(c.postgres).toMatchObject({ port: 5432, database: "postgres", username: "postgres", schema: "auth0_app", sslMode: "require", publicHost: "db.ref.supabase.co", publicPort: 5432 });
         expect(c.customDb).toMatchObject({ bcryptCost: 10, connectionName: "postgres-users", importMode: false, poolMax: 5 });
         expect(c.sync).toEqual({ mode: "postgres", blocksLogin: false });
-        expect(c.api.tokenLifetime).toBe(86_400);
+        expect(c.api?.tokenLifetime).toBe(86_400);
     });
 
     it("takes the environment from a stack named after one, and protects prod by default", () => {
@@ -100,6 +100,43 @@ describe("a valid configuration", () => {
         const secrets = { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } };
         expect(parseStackConfig(input(values, { secrets })).sync.mode).toBe("hasura");
         expect(problemsOf(input(values))).toContain(`${PROJECT}:hasuraAdminSecret: required; set it with \`pulumi config set --secret hasuraAdminSecret\``);
+    });
+});
+
+describe("the Postgres side alone (postgresOnly)", () => {
+    const localValues = (extra: Record<string, unknown> = {}) => ({ environment: "local", postgresOnly: true, postgres: { host: "127.0.0.1" }, ...extra });
+    const onlyPostgresPassword = { postgresPassword: { encrypted: true } };
+
+    it("needs neither the Auth0 blocks nor the deploy client's secret on local", () => {
+        const c = parseStackConfig(input(localValues(), { stack: "local", secrets: onlyPostgresPassword }));
+        expect(c.postgresOnly).toBe(true);
+        expect(c.auth0).toBeUndefined();
+        expect(c.postgres.sslMode).toBe("disable");
+    });
+
+    it("keeps Auth0 blocks a stack file already has, unused", () => {
+        const { auth0, spa, api } = baseValues();
+        const c = parseStackConfig(input(localValues({ auth0, spa, api }), { stack: "local", secrets: onlyPostgresPassword }));
+        expect(c.postgresOnly).toBe(true);
+        expect(c.spa).toBeUndefined();
+    });
+
+    it("is refused outside local, where it would delete the Auth0 side", () => {
+        const problems = problemsOf(input({ ...baseValues(), postgresOnly: true, supabase: false }));
+        expect(problems).toContain(`${PROJECT}:postgresOnly: only the local environment may deploy the Postgres side alone (on "dev" it would delete the Auth0 side)`);
+    });
+
+    it("is refused with Supabase features, whose foreign data wrapper needs the Auth0 side", () => {
+        const problems = problemsOf(input(localValues({ supabase: true }), { stack: "local", secrets: onlyPostgresPassword }));
+        expect(problems.some((p) => p.startsWith(`${PROJECT}:postgresOnly: cannot be combined with ${PROJECT}:supabase`))).toBe(true);
+    });
+
+    it("without it, each missing Auth0 block and the deploy client's secret are named, with the way out", () => {
+        const problems = problemsOf(input({ environment: "local", postgres: { host: "127.0.0.1" } }, { stack: "local", secrets: onlyPostgresPassword }));
+        expect(problems).toContain(`${PROJECT}:auth0ClientSecret: required; set it with \`pulumi config set --secret auth0ClientSecret\``);
+        for (const key of ["auth0", "spa", "api"]) {
+            expect(problems).toContain(`${PROJECT}:${key}: required (or set ${PROJECT}:postgresOnly to deploy the Postgres side alone, local only)`);
+        }
     });
 });
 
