@@ -183,8 +183,15 @@ main() {
 
     local mode
     mode="$(pulumi config get --stack "$qualified" --path sync.mode 2>/dev/null || true)"
+    local postgres_only
+    postgres_only="$(pulumi config get --stack "$qualified" postgresOnly 2>/dev/null || true)"
     local -a wanted=(auth0ClientSecret postgresPassword)
-    [[ $mode == "hasura" ]] && wanted+=(hasuraAdminSecret)
+    # The Postgres side alone (local only) deploys nothing of Auth0: no deploy client, no sync Action.
+    if [[ $postgres_only == "true" ]]; then
+        wanted=(postgresPassword)
+    elif [[ $mode == "hasura" ]]; then
+        wanted+=(hasuraAdminSecret)
+    fi
     if [[ ${#only[@]} -gt 0 ]]; then
         wanted=("${only[@]}")
     fi

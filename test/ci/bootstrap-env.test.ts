@@ -154,6 +154,18 @@ describe("scripts/bootstrap-env.sh", () => {
         expect(box.stored("postgresPassword")).toBe(password);
     });
 
+    it("asks only for the database password when the stack deploys the Postgres side alone (postgresOnly)", () => {
+        const box = sandbox();
+        writeFileSync(join(box.dir, "stacks", "Pulumi.local.yaml"), "config:\n  auth0-postgres:environment: local\n  auth0-postgres:postgresOnly: true\n");
+        writeFileSync(join(box.fake, "stack-exists"), "");
+        writeFileSync(join(box.fake, "set-postgresOnly"), "true");
+        const password = secret();
+        const run = box.run(["--org", "acme", "local"], `${password}\n`);
+        expect(run.status).toBe(0);
+        expect(box.stored("postgresPassword")).toBe(password);
+        expect(box.stored("auth0ClientSecret")).toBeUndefined();
+    });
+
     it("fails, naming the problem, on a missing template, an empty secret or an unknown key", () => {
         const box = sandbox();
         const noTemplate = box.run(["--org", "acme", "qa"], "");
