@@ -112,7 +112,9 @@ export async function applyMigrations(client: ClientBase, schema: string, migrat
 
 /**
  * Reverts the applied migrations in reverse order (their `-- migrate:down` parts), in one
- * transaction. Drops tables and their data: callers only do this when the stack opted in.
+ * transaction. Drops tables and their data: callers only do this when the stack opted in. When that
+ * leaves the ledger empty, the ledger goes too, so the schema can be dropped after it (the
+ * postgresql provider drops a schema with RESTRICT).
  */
 export async function revertMigrations(client: ClientBase, schema: string, migrations: Migration[]): Promise<string[]> {
     return await withLock(client, schema, async () => {
@@ -123,6 +125,10 @@ export async function revertMigrations(client: ClientBase, schema: string, migra
             for (const m of targets) {
                 if (m.down) await client.query(m.down);
                 await client.query(`DELETE FROM ${ledger(schema)} WHERE id = $1`, [m.id]);
+            }
+            if (done.size > 0) {
+                const left = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${ledger(schema)}`);
+                if (left.rows[0]?.n === 0) await client.query(`DROP TABLE ${ledger(schema)}`);
             }
             await client.query("COMMIT");
         } catch (err) {
