@@ -3,6 +3,7 @@
  * least-privilege sync role.
  */
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { createServer, Server, Socket } from "node:net";
 import { Client } from "pg";
 import type { Pool } from "pg";
@@ -189,8 +190,9 @@ describe("user-sync, postgres mode, when the database fails", () => {
         const dbUrl = await downUrl();
         const result = await action.invoke(event({ secrets: { DB_URL: dbUrl, SYNC_BLOCKS_LOGIN: blocks } }));
         expectLoggedFailure(result, /cannot connect to the database \(.*ECONNREFUSED.*\); login continues$/);
+        // The refusal itself is reported: the Action did not sit out DB_CONNECT_TIMEOUT_MS first.
+        expect(result.logs[0]!.text).not.toMatch(/timeout/i);
         expect(result.denied).toBeUndefined();
-        expect(result.durationMs).toBeLessThan(2_000);
         expectNoSecrets(result, dbUrl);
     });
 
@@ -210,20 +212,22 @@ describe("user-sync, postgres mode, when the database fails", () => {
     it.each([
         ["goes on", "false", undefined],
         ["is denied", "true", "denied"],
-    ])("a database that never answers: gives up after DB_CONNECT_TIMEOUT_MS, and the login %s", async (_label, blocks, outcome) => {
+    ])("a database that never answers: gives up with pg's connect-timeout error, and the login %s", async (_label, blocks, outcome) => {
         const action = loadUserSync();
         const u = new URL(stack.urlFor("sync"));
         u.port = String(silentPort);
         const dbUrl = u.toString();
+        const reached = once(silent, "connection");
         const result = await action.invoke(event({ secrets: { DB_URL: dbUrl, DB_CONNECT_TIMEOUT_MS: "300", SYNC_BLOCKS_LOGIN: blocks } }));
-        expectLoggedFailure(result, /cannot connect to the database \(.*timeout.*\)/i);
-        expect(result.durationMs).toBeGreaterThanOrEqual(290);
-        expect(result.durationMs).toBeLessThan(2_000);
+        // The connection reached the silent server, and pg-pool's DB_CONNECT_TIMEOUT_MS timer ended it
+        // (its own error, not a refusal); the Action returned by itself, before the runner's time limit.
+        await reached;
+        expectLoggedFailure(result, /cannot connect to the database \(Connection terminated due to connection timeout\b/);
         expect(result.denied === undefined ? undefined : "denied").toBe(outcome);
         expectNoSecrets(result, dbUrl);
     });
 
-    it("a statement that hangs on a lock: gives up after DB_STATEMENT_TIMEOUT_MS", async () => {
+    it("a statement that hangs on a lock: the server cancels it for DB_STATEMENT_TIMEOUT_MS, and the pool recovers", async () => {
         const action = loadUserSync();
         const e = event({ secrets: { DB_STATEMENT_TIMEOUT_MS: "300" } });
         expect((await action.invoke(e)).logs).toEqual([]);
@@ -234,9 +238,9 @@ describe("user-sync, postgres mode, when the database fails", () => {
             await locker.query("BEGIN");
             await locker.query(`SELECT 1 FROM ${stack.schema}.profiles WHERE user_id = $1 FOR UPDATE`, [e.user.user_id]);
             const result = await action.invoke(e);
-            expectLoggedFailure(result, /the profile upsert failed \(canceling statement due to statement timeout/);
-            expect(result.durationMs).toBeGreaterThanOrEqual(290);
-            expect(result.durationMs).toBeLessThan(2_500);
+            // The server's own statement_timeout cancelled it (SQLSTATE 57014), not pg's client-side
+            // query_timeout ("Query read timeout") nor the runner's time limit (result.error).
+            expectLoggedFailure(result, /the profile upsert failed \(canceling statement due to statement timeout \[57014\]\); login continues$/);
             expect(result.denied).toBeUndefined();
         } finally {
             await locker.query("ROLLBACK");

