@@ -1,16 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { Grant, grantSuffix, RoleKey } from "./privileges";
+import { Grant, grantOrder, grantSuffix, RoleKey } from "./privileges";
 
-/** Creates one `postgresql.Grant` per entry of the privilege model, as children of `parent`. */
+/**
+ * Creates one `postgresql.Grant` per entry of the privilege model, as children of `parent`. Grants
+ * that rewrite the same catalog row are chained (see {@link grantOrder}) so no two run at once.
+ */
 export function createGrants(
     name: string,
     grants: Grant[],
     args: { database: string; roles: Record<RoleKey, pulumi.Input<string>> },
-    opts: pulumi.CustomResourceOptions,
+    opts: pulumi.CustomResourceOptions & { dependsOn?: pulumi.Resource[] },
 ): postgresql.Grant[] {
-    return grants.map(
-        (g) =>
+    const order = grantOrder(grants);
+    const created: postgresql.Grant[] = [];
+    grants.forEach((g, i) => {
+        created.push(
             new postgresql.Grant(
                 `${name}-${grantSuffix(g)}`,
                 {
@@ -23,7 +28,9 @@ export function createGrants(
                     privileges: [...g.privileges],
                     withGrantOption: false,
                 },
-                opts,
+                { ...opts, dependsOn: [...(opts.dependsOn ?? []), ...order[i]!.map((j) => created[j]!)] },
             ),
-    );
+        );
+    });
+    return created;
 }

@@ -107,6 +107,44 @@ export function assertModelIsSound(grants: Grant[]): void {
     }
 }
 
+/**
+ * The catalog rows a grant rewrites (the ACL it changes lives there): the database's, a schema's, a
+ * table's (its columns' ACLs too: a table REVOKE also revokes column privileges), a function's. The
+ * server refuses two concurrent rewrites of one row (`tuple concurrently updated`), so grants that
+ * share a target must not run at once (postgresql provider bug, cyrilgdn/terraform-provider-postgresql#178).
+ */
+export function grantTargets(g: Grant): string[] {
+    switch (g.objectType) {
+        case "database":
+            return ["database"];
+        case "schema":
+            return [`schema:${g.schema}`];
+        case "table":
+        case "column":
+            return g.objects.map((o) => `relation:${g.schema}.${o}`);
+        case "function":
+            return g.objects.map((o) => `function:${g.schema}.${o}`);
+    }
+}
+
+/**
+ * For each grant (by index), the earlier grants it must wait for: per target, the last earlier grant
+ * that touches it. Chained this way, grants on one object run one after the other (on create, and in
+ * reverse on delete) whatever the engine's parallelism; grants on different objects still run in parallel.
+ */
+export function grantOrder(grants: Grant[]): number[][] {
+    const last = new Map<string, number>();
+    return grants.map((g, i) => {
+        const waits = new Set<number>();
+        for (const target of grantTargets(g)) {
+            const before = last.get(target);
+            if (before !== undefined) waits.add(before);
+            last.set(target, i);
+        }
+        return [...waits].sort((a, b) => a - b);
+    });
+}
+
 /** A stable, readable resource-name suffix for a grant. */
 export function grantSuffix(g: Grant): string {
     const objects = g.objectType === "database" ? "db" : g.objectType === "schema" ? g.schema : `${g.schema}-${g.objects.join("-")}`;

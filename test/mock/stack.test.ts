@@ -237,6 +237,45 @@ function plan(run: MockRun): unknown[] {
         .sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));
 }
 
+describe.each(STACKS)("grant ordering in the %s stack", (stack) => {
+    /** The catalog row each grant rewrites, from its inputs (as the provider reads them). */
+    const targets = (g: RecordedResource): string[] => {
+        const i = g.inputs as { database: string; objectType: string; schema?: string; objects?: string[] };
+        if (i.objectType === "database") return [`database:${i.database}`];
+        if (i.objectType === "schema") return [`schema:${i.database}.${i.schema}`];
+        const kind = i.objectType === "function" ? "function" : "relation";
+        return (i.objects ?? []).map((o) => `${kind}:${i.database}.${i.schema}.${o}`);
+    };
+
+    it("two grants that rewrite one catalog row (database, schema, table with its columns, function) never run at once", () => {
+        const { run } = built[stack];
+        const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+        // Everything a resource waits for, directly or through what it waits for (and its parents' waits).
+        const waitsFor = (r: RecordedResource, seen = new Set<string>()): Set<string> => {
+            for (const urn of r.dependencies) {
+                if (seen.has(urn)) continue;
+                seen.add(urn);
+                const dep = byUrn.get(urn);
+                if (dep) waitsFor(dep, seen);
+            }
+            return seen;
+        };
+        const grants = run.ofType(T.pgGrant);
+        expect(grants.length).toBeGreaterThan(5);
+        const racing: string[] = [];
+        let pairs = 0;
+        for (const [i, a] of grants.entries()) {
+            for (const b of grants.slice(i + 1)) {
+                if (!targets(a).some((t) => targets(b).includes(t))) continue;
+                pairs++;
+                if (!waitsFor(a).has(b.urn) && !waitsFor(b).has(a.urn)) racing.push(`${a.name} / ${b.name}`);
+            }
+        }
+        expect(pairs).toBeGreaterThan(3);
+        expect(racing).toEqual([]);
+    });
+});
+
 describe("reviewable plans", () => {
     it.each(STACKS)("the %s plan matches the committed snapshot (update with `npx vitest -u` and review the diff)", async (stack) => {
         await expect(JSON.stringify(plan(built[stack].run), null, 2) + "\n").toMatchFileSnapshot(`../plans/${stack}.json`);

@@ -35,6 +35,8 @@ export interface RecordedResource {
     protect: boolean;
     retainOnDelete: boolean;
     additionalSecretOutputs: string[];
+    /** URNs of the resources it depends on (`dependsOn` and the inputs' resources). */
+    dependencies: string[];
 }
 
 export interface MockRun {
@@ -52,6 +54,7 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getRetainondelete(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
+    getDependenciesList(): string[];
 }
 type Monitor = { registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => void };
 
@@ -97,6 +100,7 @@ export async function installMocks(project: string, stack: string): Promise<Mock
                     protect: req.getProtect() ?? false,
                     retainOnDelete: req.getRetainondelete() ?? false,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+                    dependencies: req.getDependenciesList(),
                 });
             }
             cb(err, res);

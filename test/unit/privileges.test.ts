@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertModelIsSound, Grant, grantSql, grantSuffix, privilegeModel, roleSpecs } from "../../infra/postgres/privileges";
+import { assertModelIsSound, Grant, grantSql, grantSuffix, privilegeModel, roleSpecs, grantOrder } from "../../infra/postgres/privileges";
 
 const INPUT = { database: "postgres", schema: "auth0_app", fdwSchema: "auth0", rolePrefix: "auth0", foreignTables: ["users"], statementTimeoutMs: 5000 };
 
@@ -56,3 +56,20 @@ describe("the privilege model", () => {
         expect(grantSql({ role: "sync", objectType: "database", privileges: ["CONNECT"] }, roles, "my db")).toBe('GRANT CONNECT ON DATABASE "my db" TO "sync"');
     });
 });
+
+describe("grantOrder", () => {
+    it("chains grants that share a catalog row, and only those", () => {
+        const grants: Grant[] = [
+            { role: "scripts", objectType: "database", privileges: ["CONNECT"] },
+            { role: "scripts", objectType: "schema", schema: "s", privileges: ["USAGE"] },
+            { role: "sync", objectType: "database", privileges: ["CONNECT"] },
+            { role: "scripts", objectType: "table", schema: "s", objects: ["users"], privileges: ["SELECT"] },
+            { role: "app", objectType: "column", schema: "s", objects: ["users"], columns: ["id"], privileges: ["SELECT"] },
+            { role: "app", objectType: "table", schema: "s", objects: ["profiles"], privileges: ["SELECT"] },
+            { role: "sync", objectType: "schema", schema: "s", privileges: ["USAGE"] },
+            { role: "app", objectType: "function", schema: "s", objects: ["f"], privileges: ["EXECUTE"] },
+        ];
+        expect(grantOrder(grants)).toEqual([[], [], [0], [], [3], [], [1], []]);
+    });
+});
+
