@@ -174,7 +174,7 @@ async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnsw
  */
 export const managementApiTokenProvider: pulumi.dynamic.ResourceProvider<ManagementApiTokenInputs, ManagementApiTokenOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: tokenInputProblems(news).map((reason) => ({ property: reason.slice(0, reason.indexOf(":")), reason })) };
+        return { inputs: news, failures: tokenInputProblems(news).map((reason) => ({ property: "", reason })) };
     },
 
     async diff(_id, olds, news) {

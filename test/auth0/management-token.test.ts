@@ -10,6 +10,7 @@ import {
 } from "../../infra/auth0/management-token";
 import { freePort } from "../support/embedded";
 import { json, startTokenServer, TokenServer } from "./token-server";
+import { failedProperty } from "../support/check-failures";
 
 const clientSecret = `cs-${randomBytes(24).toString("base64url")}`;
 const client = { clientId: "m2m-client-id", clientSecret, audience: "https://tenant.eu.auth0.com/api/v2/" };
@@ -210,7 +211,7 @@ describe("ManagementApiToken: check", () => {
             refreshBeforeSeconds: -1,
             timeoutMs: 0,
         });
-        expect(res.failures?.map((f) => f.property)).toEqual(["tokenUrl", "audience", "clientId", "clientSecret", "refreshBeforeSeconds", "timeoutMs"]);
+        expect(res.failures?.map(failedProperty)).toEqual(["tokenUrl", "audience", "clientId", "clientSecret", "refreshBeforeSeconds", "timeoutMs"]);
         expect(res.failures?.[0]?.reason).toBe("tokenUrl: must be an https URL (http only on loopback)");
         expect(res.failures?.[1]?.reason).toBe("audience: must not carry credentials");
     });

@@ -137,13 +137,14 @@ export function sqlState(err: unknown): string | undefined {
     return typeof code === "string" ? code : undefined;
 }
 
-/** Failures in the shape `check` returns, from `property: reason` strings. */
+/**
+ * Failures in the shape `check` returns, from `property: reason` strings. The property is left empty
+ * on purpose: for a failure that names a property the engine prints that property's whole value
+ * before the reason (60 lines of migration SQL, or the connection object unredacted). The reason
+ * still starts with the property's path, so the message says what was wrong and nothing else.
+ */
 export function checkFailures(problems: string[]): { property: string; reason: string }[] {
-    return problems.map((p) => {
-        const at = p.indexOf(":");
-        const property = at > 0 ? p.slice(0, at).split(/[.[]/)[0]! : "";
-        return { property, reason: p };
-    });
+    return problems.map((reason) => ({ property: "", reason }));
 }
 
 /** Throws one error listing every problem, or does nothing. */

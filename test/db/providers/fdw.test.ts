@@ -20,6 +20,7 @@ import {
 } from "../../../infra/postgres/dynamic";
 import { ident } from "../../../infra/postgres/privileges";
 import { providerDatabase, ProviderDatabase, UNKNOWN } from "./support";
+import { failedProperty } from "../../support/check-failures";
 
 let pg: ProviderDatabase;
 const DOMAIN = "tenant.eu.auth0.com";
@@ -91,7 +92,7 @@ describe("ForeignDataWrapper provider", () => {
 
     it("check wants identifiers and schema-qualified functions", async () => {
         const res = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ name: "Auth0 Wrapper", handler: AUTH0_FDW_HANDLER, validator: "a.b.c" }));
-        expect(res.failures?.map((f) => f.property)).toEqual(["name", "handler", "validator"]);
+        expect(res.failures?.map(failedProperty)).toEqual(["name", "handler", "validator"]);
         expect(res.failures?.[1]?.reason).toMatch(/handler: must be a schema-qualified name such as extensions.auth0_fdw_handler/);
         expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs())).failures).toEqual([]);
     });
@@ -267,7 +268,7 @@ describe("ForeignTable provider", () => {
             options: { "bad key": "v" },
         });
         const reasons = res.failures!.map((f) => f.reason);
-        expect(res.failures!.map((f) => f.property)).toEqual(["schema", "columns", "columns", "columns", "columns", "options"]);
+        expect(res.failures!.map(failedProperty)).toEqual(["schema", "columns", "columns", "columns", "columns", "options"]);
         expect(reasons[1]).toMatch(/columns\[1\].name: duplicate column "ok"/);
         expect(reasons[2]).toMatch(/columns\[2\].type: must be one of text, bool, boolean, int, integer, bigint, jsonb, timestamp/);
         expect(reasons[3]).toMatch(/columns\[3\].name: must be a lower-case Postgres identifier/);

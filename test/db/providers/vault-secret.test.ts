@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { VaultSecretInputs, VaultSecretOutputs, vaultSecretProvider as provider } from "../../../infra/postgres/dynamic";
 import { providerDatabase, ProviderDatabase, UNKNOWN } from "./support";
+import { failedProperty } from "../../support/check-failures";
 
 let pg: ProviderDatabase;
 beforeAll(async () => {
@@ -99,7 +100,7 @@ describe("VaultSecret provider", () => {
         expect(err?.message.includes(pg.connection.password), "the error holds the password").toBe(false);
 
         const res = await provider.check!({} as VaultSecretInputs, { ...i, name: "", secret: "" });
-        expect(res.failures?.map((f) => f.property).sort()).toEqual(["name", "secret"]);
+        expect(res.failures?.map(failedProperty).sort()).toEqual(["name", "secret"]);
         expect(res.inputs?.description).toBe("for a test");
         expect((await provider.check!({} as VaultSecretInputs, { ...i, description: undefined })).inputs?.description).toBe("");
     });
