@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { RetryPolicy, retryPolicy, retryPolicyProblems, withRetry } from "./retry";
 
 /**
  * An Auth0 Management API access token from the client-credentials grant, kept fresh by
@@ -9,6 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
  *
  * Like every dynamic provider here, it is serialized into the state as text: no secret in its
  * closure, no classes, everything through inputs.
+ *
+ * A 429 or 5xx from the token endpoint is retried with backoff (see `./retry`), honouring Auth0's
+ * `Retry-After` / `X-RateLimit-Reset`, within a bound; then it fails naming the status and the attempts.
  */
 
 export interface ManagementApiTokenInputs {
@@ -18,6 +22,8 @@ export interface ManagementApiTokenInputs {
     audience: string;
     refreshBeforeSeconds: number;
     timeoutMs?: number;
+    /** Retry of 429 and 5xx answers; defaults in `DEFAULT_RETRY_POLICY`. */
+    retry?: Partial<RetryPolicy>;
 }
 
 export interface ManagementApiTokenOutputs extends ManagementApiTokenInputs {
@@ -42,6 +48,8 @@ export interface ManagementApiTokenArgs {
     refreshBeforeSeconds: pulumi.Input<number>;
     /** How long to wait for the token endpoint, in milliseconds. Defaults to 10000. */
     timeoutMs?: pulumi.Input<number>;
+    /** Retry of 429 and 5xx answers. Defaults to 5 attempts and at most 60 s of waiting. */
+    retry?: pulumi.Input<Partial<RetryPolicy>>;
 }
 
 const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -75,6 +83,7 @@ export function tokenInputProblems(news: ManagementApiTokenInputs): string[] {
     if (timeout !== undefined && !isUnknown(timeout) && (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 120_000)) {
         problems.push("timeoutMs: must be a whole number of milliseconds from 1 to 120000");
     }
+    if (!isUnknown(news.retry)) problems.push(...retryPolicyProblems(news.retry));
     return problems;
 }
 
@@ -119,18 +128,29 @@ async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnsw
     let status: number;
     let contentType: string;
     let text: string;
+    let tries = "";
+    const policy = retryPolicy(inputs.retry);
     try {
-        const res = await fetch(endpoint, {
-            method: "POST",
-            headers: { "content-type": "application/json", accept: "application/json" },
-            body: JSON.stringify({ grant_type: "client_credentials", client_id: inputs.clientId, client_secret: inputs.clientSecret, audience: inputs.audience }),
-            // The body carries the client secret: never follow a redirect elsewhere.
-            redirect: "error",
-            signal: AbortSignal.timeout(timeoutMs),
-        });
-        status = res.status;
-        contentType = res.headers.get("content-type") ?? "no content-type";
-        text = await res.text();
+        const outcome = await withRetry(
+            async () => {
+                const res = await fetch(endpoint, {
+                    method: "POST",
+                    headers: { "content-type": "application/json", accept: "application/json" },
+                    body: JSON.stringify({ grant_type: "client_credentials", client_id: inputs.clientId, client_secret: inputs.clientSecret, audience: inputs.audience }),
+                    // The body carries the client secret: never follow a redirect elsewhere.
+                    redirect: "error",
+                    signal: AbortSignal.timeout(timeoutMs),
+                });
+                return { status: res.status, headers: res.headers, contentType: res.headers.get("content-type") ?? "no content-type", text: await res.text() };
+            },
+            (r) => r,
+            policy,
+        );
+        ({ status, contentType, text } = outcome.result);
+        // Say so when the retry bound, not the answer, ended it (not when retries were turned off).
+        if (outcome.exhausted && policy.maxAttempts > 1) {
+            tries = ` after ${outcome.attempts} attempt${outcome.attempts === 1 ? "" : "s"} and ${Math.round(outcome.waitedMs / 100) / 10} s of backoff (retry bound reached)`;
+        }
     } catch (err) {
         throw failed(err);
     }
@@ -146,10 +166,10 @@ async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnsw
     if (token) secrets.push(token);
     if (body && typeof body.error === "string") {
         const description = typeof body.error_description === "string" ? `: ${body.error_description}` : "";
-        throw new Error(`${where}: HTTP ${status} ${redact(`${body.error}${description}`, secrets)}`);
+        throw new Error(`${where}: HTTP ${status} ${redact(`${body.error}${description}`, secrets)}${tries}`);
     }
     if (status < 200 || status > 299) {
-        throw new Error(`${where}: HTTP ${status} (${body ? "JSON without an error field" : `not JSON, ${redact(contentType, secrets)}`})`);
+        throw new Error(`${where}: HTTP ${status} (${body ? "JSON without an error field" : `not JSON, ${redact(contentType, secrets)}`})${tries}`);
     }
     if (!body) throw new Error(`${where}: HTTP ${status} but the answer is not a JSON object (${redact(contentType, secrets)})`);
     const expiresIn = body.expires_in;
