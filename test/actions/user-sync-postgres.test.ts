@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { actionSpec } from "../../infra/auth0/actions";
 import { createStackDatabase, query, StackDatabase, withCredentials } from "../support/db";
 import { freePort } from "../support/embedded";
+import { needs } from "../support/needs";
 import { EventOverrides, Invocation, LoadedAction, loadAction, PgPoolTracker, postLoginEvent, trackPgPools } from "../support/action-runner";
 
 const spec = actionSpec("user-sync");
@@ -250,7 +251,8 @@ describe("user-sync, postgres mode, when the database fails", () => {
         expect((await action.invoke(e)).logs).toEqual([]);
     });
 
-    it("a wrong password is reported without the password or the DSN", async () => {
+    it("a wrong password is reported without the password or the DSN", async (ctx) => {
+        needs(ctx, "password-check");
         const action = loadUserSync();
         const wrong = `Wr0ng-${randomBytes(9).toString("base64url")}`;
         const dbUrl = withCredentials(stack.db.url, stack.roles.sync.name, wrong);

@@ -9,13 +9,15 @@
  * normalized: no Unicode normalization (NFC "é" and NFD "e" + U+0301 are two users) and no IDNA
  * (bücher.test and xn--bcher-kva.test are two domains). Whether "Ä@x.test" and "ä@x.test" are the
  * same user depends on the database's character classification: under C.UTF-8 (Supabase's hosted
- * databases) lower() maps Ä to ä and they are ONE user; under the C locale (this test cluster's
- * default) lower() maps only ASCII and they are TWO users. Either way the lookup and the unique
- * index use the same lower(), so create, login and get_user always agree; both are tested.
+ * databases) lower() maps Ä to ä and they are ONE user; under the C locale (the test databases',
+ * whatever the server's default) lower() maps only ASCII and they are TWO users. Either way the
+ * lookup and the unique index use the same lower(), so create, login and get_user always agree;
+ * both are tested.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Auth0Sandbox, createSandbox, ValidationError, WrongUsernameOrPasswordError } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
+import { needs } from "../support/needs";
 import { configFor, isError, secretsIn } from "../scripts/helpers";
 import { capturingConsole, hashMatches, rowOf, usersTable } from "../faults/helpers";
 
@@ -282,7 +284,8 @@ describe("mixed case, white space and Unicode in emails", () => {
         await checkPairs(sandbox, stack, "c");
     });
 
-    it("under C.UTF-8 (as Supabase's hosted databases), lower() folds Unicode letters: Ä@ and ä@ are one user", async () => {
+    it("under C.UTF-8 (as Supabase's hosted databases), lower() folds Unicode letters: Ä@ and ä@ are one user", async (ctx) => {
+        needs(ctx, "builtin-locale");
         const unicode = await createStackDatabase(inject("databaseUrl"), "badinput_unicode", { unicodeLocale: true });
         const s = createSandbox(configFor(unicode), { console: logged.console });
         try {

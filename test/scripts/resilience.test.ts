@@ -12,6 +12,7 @@ import { SCRIPTS_APPLICATION_NAME } from "../../infra/auth0/scripts";
 import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
 import { query, StackDatabase, withCredentials } from "../support/db";
 import { freePort } from "../support/embedded";
+import { needs } from "../support/needs";
 import { configFor, createStackDatabase, isError, secretsIn } from "./helpers";
 
 let stack: StackDatabase;
@@ -122,7 +123,8 @@ describe("database down", () => {
         }
     });
 
-    it("a wrong database password: the login refusal is named, the password is not", async () => {
+    it("a wrong database password: the login refusal is named, the password is not", async (ctx) => {
+        needs(ctx, "password-check");
         const wrongSecret = "Wr0ng-Secret-Value";
         const url = withCredentials(stack.db.url, stack.roles.scripts.name, wrongSecret);
         const s = sandboxWith({ ...configFor(stack), DB_URL: url });
@@ -131,7 +133,8 @@ describe("database down", () => {
         expect(secretsIn((err as Error).message, stack, [wrongSecret, url])).toEqual([]);
     });
 
-    it.each(["require", "verify-full", "verify-ca"])("DB_SSL=%s asks for TLS (the test server has none, so it is refused)", async (mode) => {
+    it.for(["require", "verify-full", "verify-ca"])("DB_SSL=%s asks for TLS (the test server has none, so it is refused)", async (mode, ctx) => {
+        needs(ctx, "no-tls");
         const s = sandboxWith({ ...configFor(stack), DB_SSL: mode });
         const { err } = await s.run("get_user", "a@example.com");
         expect((err as Error).message).toMatch(/^get_user failed: .*does not support SSL/);

@@ -18,6 +18,7 @@ import { Invocation, loadAction, LoadedAction, postLoginEvent, trackPgPools } fr
 import { Auth0Sandbox, createSandbox, RunResult } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase, withCredentials } from "../support/db";
 import { freePort } from "../support/embedded";
+import { needs } from "../support/needs";
 import { configFor, isError } from "../scripts/helpers";
 import { capturingConsole } from "../faults/helpers";
 
@@ -177,7 +178,8 @@ describe("the custom-database scripts' error paths", () => {
         for (const m of messages(results)) expect(m).toMatch(/^custom database configuration is invalid: DB_URL must be/);
     });
 
-    it("a DB_URL whose password is a malformed percent-escape", async () => {
+    it("a DB_URL whose password is a malformed percent-escape", async (ctx) => {
+        needs(ctx, "password-check");
         const u = new URL(scriptsUrl);
         const bad = scriptsUrl.replace(`:${u.password}@`, `:%ZZ${u.password}@`);
         needles.push(bad, `%ZZ${u.password}`);
@@ -185,13 +187,15 @@ describe("the custom-database scripts' error paths", () => {
         expect(messages(results).filter((m) => /28P01: password authentication failed/.test(m)).length).toBeGreaterThan(0);
     });
 
-    it("a wrong password (SQLSTATE 28P01)", async () => {
+    it("a wrong password (SQLSTATE 28P01)", async (ctx) => {
+        needs(ctx, "password-check");
         const wrongUrl = withCredentials(stack.db.url, stack.roles.scripts.name, WRONG_PASSWORD);
         const results = await runScripts("wrong-password", scriptsConfig({ DB_URL: wrongUrl }));
         expect(messages(results).filter((m) => /28P01/.test(m)).length).toBeGreaterThan(0);
     });
 
-    it("TLS required by DB_SSL but not offered", async () => {
+    it("TLS required by DB_SSL but not offered", async (ctx) => {
+        needs(ctx, "no-tls");
         const results = await runScripts("tls", scriptsConfig({ DB_SSL: "require" }));
         expect(messages(results).filter((m) => /SSL/.test(m)).length).toBeGreaterThan(0);
     });
@@ -337,7 +341,6 @@ describe("the Actions' error paths", () => {
         ["a DB_URL with a malformed percent-escape", { DB_URL: `postgres://u:%ZZ${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db` }, /malformed percent-escape/],
         ["a bad DB_SCHEMA", { DB_SCHEMA: `x"; --${SYNC_PASSWORD}` }, /DB_SCHEMA must be a lower-case Postgres identifier/],
         ["a bad timeout", { DB_CONNECT_TIMEOUT_MS: SYNC_PASSWORD }, /DB_CONNECT_TIMEOUT_MS must be a whole number/],
-        ["TLS required but not offered", { DB_SSL: "require" }, /SSL/],
         ["a missing table", { DB_SCHEMA: "public" }, /relation "public\.profiles" does not exist/],
     ])("user-sync, %s", async (label, overrides, pattern) => {
         for (const blocks of ["true", "false"]) {
@@ -346,9 +349,21 @@ describe("the Actions' error paths", () => {
         }
     });
 
-    it("user-sync, a wrong password, a refused connection, a silent host, a statement timeout", async () => {
+    it("user-sync, TLS required but not offered", async (ctx) => {
+        needs(ctx, "no-tls");
+        for (const blocks of ["true", "false"]) {
+            const result = await invoke("sync TLS required but not offered", loadSync(), syncSecrets({ DB_SSL: "require", SYNC_BLOCKS_LOGIN: blocks }));
+            expect(logText(result)).toMatch(/SSL/);
+        }
+    });
+
+    it("user-sync, a wrong password", async (ctx) => {
+        needs(ctx, "password-check");
         const wrong = await invoke("sync wrong password", loadSync(), syncSecrets({ DB_URL: withCredentials(stack.db.url, stack.roles.sync.name, WRONG_PASSWORD) }));
         expect(logText(wrong)).toMatch(/28P01/);
+    });
+
+    it("user-sync, a refused connection, a silent host, a statement timeout", async () => {
         const refused = await invoke("sync refused", loadSync(), syncSecrets({ DB_URL: withPort(syncUrl, await closedPort()) }));
         expect(logText(refused)).toMatch(/ECONNREFUSED/);
         const hole = await blackhole();

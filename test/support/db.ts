@@ -45,14 +45,25 @@ export interface TestDatabase {
 }
 
 /**
- * Creates a fresh database named after `label`; `drop()` removes it. It inherits the cluster's
- * locale (C) unless `unicodeLocale` is set: then it gets Postgres's builtin C.UTF-8, whose
- * lower() maps non-ASCII letters as the C.UTF-8 locale of Supabase's hosted databases does.
+ * Creates a fresh database named after `label`; `drop()` removes it. Its locale is set here, not
+ * inherited, so a server of the user's own (`DATABASE_URL`, often en_US.UTF-8 or C.UTF-8, maybe
+ * ICU) gives the same lower() and ordering as the embedded one: libc's C, whose lower() maps only
+ * ASCII; or, with `unicodeLocale`, Postgres's builtin C.UTF-8 (PostgreSQL 17), whose lower() maps
+ * non-ASCII letters as the C.UTF-8 locale of Supabase's hosted databases does. template0, as any
+ * other locale than the template's requires (and nothing the user put into template1 comes along).
  */
 export async function createTestDatabase(serverUrl: string, label: string, options: { unicodeLocale?: boolean } = {}): Promise<TestDatabase> {
     const name = `t_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
-    const locale = options.unicodeLocale ? " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8' LOCALE 'C'" : "";
-    await query(serverUrl, `CREATE DATABASE ${ident(name)}${locale}`);
+    const locale = options.unicodeLocale ? "LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8' LOCALE 'C'" : "LOCALE_PROVIDER libc LOCALE 'C'";
+    try {
+        await query(serverUrl, `CREATE DATABASE ${ident(name)} TEMPLATE template0 ENCODING 'UTF8' ${locale}`);
+    } catch (err) {
+        const version = (await query(serverUrl, "SELECT current_setting('server_version_num')::int AS num, current_setting('server_version') AS v"))[0]!;
+        if (options.unicodeLocale && Number(version.num) < 170000) {
+            throw new Error(`the builtin locale provider (C.UTF-8) needs PostgreSQL 17; this server is PostgreSQL ${String(version.v)}`, { cause: err });
+        }
+        throw err;
+    }
     return {
         url: withDatabase(serverUrl, name),
         name,
