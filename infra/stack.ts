@@ -154,6 +154,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
                     schema: pg.schema,
                 }),
             ),
+            scriptModules: config.customDb.modules,
             enabledClients: [apps.spa.clientId],
             importMode: config.customDb.importMode,
             disableSignup: config.customDb.disableSignup,

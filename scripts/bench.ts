@@ -15,13 +15,15 @@
  *   Each row gets a fresh sandbox / Action container, so its pool starts empty.
  * - "opened" counts real connections: the scripts, the Action and the baseline are handed a pg
  *   whose Client counts each successful `connect()` (one backend session each).
+ * - The scripts, the baseline and the bare bcrypt compare run on the module versions the stacks
+ *   give the scripts (`customDb.modules`, installed under npm aliases, as in the tests); the
+ *   Action on the pg it declares.
  * - Prints the table, the ours/baseline ratios and the four targets; exits non-zero when a
  *   target fails only with --strict (always on an unexpected error).
  */
 import { cpus, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import bcrypt from "bcrypt";
 import pg from "pg";
 import { actionSpec } from "../infra/auth0/actions";
 import { scriptConfiguration, ScriptName } from "../infra/auth0/scripts";
@@ -30,6 +32,12 @@ import { loadAction, postLoginEvent } from "../test/support/action-runner";
 import { Auth0Sandbox, createSandbox, invokeWithCallback, WrongUsernameOrPasswordError } from "../test/support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../test/support/db";
 import { startPostgres } from "../test/support/embedded";
+import { committedScriptModules, scriptModule } from "../test/support/script-modules";
+
+/** What the scripts require in Auth0 (`customDb.modules` of the committed stacks), from the npm aliases the tests install. */
+const SCRIPT_MODULES = committedScriptModules();
+const scriptPg = scriptModule<typeof pg>("pg", SCRIPT_MODULES);
+const bcrypt = scriptModule<typeof import("bcrypt")>("bcrypt", SCRIPT_MODULES);
 
 // ---------------------------------------------------------------------------------------------
 // Options.
@@ -103,11 +111,12 @@ interface CountingPg {
     endPools(): Promise<void>;
 }
 
-function countingPg(): CountingPg {
+/** `base` (the scripts' pg by default; the Action's is the project's) with a connection counter. */
+function countingPg(base: typeof pg = scriptPg): CountingPg {
     let opened = 0;
     const pools: pg.Pool[] = [];
     type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
-    class CountingClient extends pg.Client {
+    class CountingClient extends base.Client {
         override connect(): Promise<pg.Client>;
         override connect(callback: ConnectCallback): void;
         override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
@@ -125,13 +134,13 @@ function countingPg(): CountingPg {
             });
         }
     }
-    class CountingPool extends pg.Pool {
+    class CountingPool extends base.Pool {
         constructor(config?: pg.PoolConfig) {
             super({ ...config, Client: CountingClient as unknown as new () => pg.ClientBase });
             pools.push(this);
         }
     }
-    const module = new Proxy(pg, {
+    const module = new Proxy(base, {
         get: (target, prop, receiver) => (prop === "Client" ? CountingClient : prop === "Pool" ? CountingPool : Reflect.get(target, prop, receiver)),
     });
     return {
@@ -251,7 +260,12 @@ class Bench {
     /** A fresh sandbox (an Auth0 container with an empty pool) whose pg counts connections. */
     sandbox(): { sandbox: Auth0Sandbox; counter: CountingPg } {
         const counter = countingPg();
-        const sandbox = createSandbox(this.scriptsConfiguration(), { modules: { pg: counter.module }, console: this.quiet, timeoutMs: 60_000 });
+        const sandbox = createSandbox(this.scriptsConfiguration(), {
+            scriptModules: SCRIPT_MODULES,
+            modules: { [`pg@${SCRIPT_MODULES.pg}`]: counter.module },
+            console: this.quiet,
+            timeoutMs: 60_000,
+        });
         return { sandbox, counter };
     }
 
@@ -297,7 +311,7 @@ class Bench {
     oursHarness(operation: Operation): Harness {
         const row = ++this.rowSerial;
         if (operation === "upsert") {
-            const counter = countingPg();
+            const counter = countingPg(pg);
             const action = loadAction(actionSpec("user-sync"), { timeLimitMs: 60_000, interceptModule: (name, exports) => (name === "pg" ? counter.module : exports) });
             const secrets = this.syncSecrets();
             return {
@@ -611,7 +625,8 @@ async function main(): Promise<number> {
             `bench: node ${process.version}, Postgres ${String(versionRows[0]!.server_version)}, ${cpu.length} CPU(s) ${cpu[0]?.model ?? "?"}, ` +
                 `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM\n` +
                 `bench: bcrypt cost ${options.cost}, DB_POOL_MAX ${options.poolMax}, ${options.seedUsers} seeded users, ` +
-                `calls per row ${options.calls} (bcrypt operations ${options.bcryptCalls}, baseline cheap rows ${Math.ceil(options.calls / 4)})${options.quick ? ", QUICK run" : ""}\n\n`,
+                `calls per row ${options.calls} (bcrypt operations ${options.bcryptCalls}, baseline cheap rows ${Math.ceil(options.calls / 4)})${options.quick ? ", QUICK run" : ""}\n` +
+                `bench: scripts, baseline and bare compare on pg ${SCRIPT_MODULES.pg} and bcrypt ${SCRIPT_MODULES.bcrypt} (customDb.modules); the user-sync Action on pg ${String((require("pg/package.json") as { version: string }).version)}\n\n`,
         );
 
         const bench = new Bench(stack, options, seedHash);

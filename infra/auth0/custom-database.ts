@@ -1,6 +1,6 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
-import { customDbScripts } from "./scripts";
+import { customDbScripts, ScriptModuleVersions } from "./scripts";
 
 export interface CustomDatabaseConnectionArgs {
     provider: auth0.Provider;
@@ -11,6 +11,8 @@ export interface CustomDatabaseConnectionArgs {
      * so it is always handled as a secret.
      */
     configuration: pulumi.Input<Record<string, string>>;
+    /** The version of each npm module the scripts require (the stack's `customDb.modules`). */
+    scriptModules: ScriptModuleVersions;
     /** Client ids of the applications that may use the connection. */
     enabledClients: pulumi.Input<string>[];
     /** Lazy migration into Auth0's own store. */
@@ -40,7 +42,7 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
                 strategy: "auth0",
                 options: {
                     enabledDatabaseCustomization: true,
-                    customScripts: customDbScripts(),
+                    customScripts: customDbScripts(args.scriptModules),
                     configuration: pulumi.secret(args.configuration),
                     importMode: args.importMode,
                     disableSignup: args.disableSignup,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_SCRIPT_MODULE_VERSIONS, EXACT_VERSION } from "../auth0/scripts/modules";
 
 /**
  * The stack configuration: one schema, validated once in the entry point, then passed down as
@@ -80,6 +81,15 @@ const postgresSchema = z.object({
     rolePrefix: pgIdentifier("postgres.rolePrefix").refine((v) => v.length <= 40, "must be at most 40 characters (role names get suffixes)").default("auth0"),
 }).strict();
 
+const exactVersion = z.string().regex(EXACT_VERSION, "must be an exact npm version such as 8.11.3 (no range, tag or v prefix)");
+
+const scriptModulesSchema = z.object({
+    /** node-postgres. Defaults to 8.11.3. */
+    pg: exactVersion.default(DEFAULT_SCRIPT_MODULE_VERSIONS.pg),
+    /** bcrypt (native). Defaults to 5.0.1. */
+    bcrypt: exactVersion.default(DEFAULT_SCRIPT_MODULE_VERSIONS.bcrypt),
+}).strict();
+
 const customDbSchema = z.object({
     /** Auth0 connection name. Defaults to `postgres-users`. */
     connectionName: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/, "must be letters, digits and dashes, not starting or ending with a dash").default("postgres-users"),
@@ -97,6 +107,11 @@ const customDbSchema = z.object({
     connectTimeoutMs: integer(100, 15_000).default(5_000),
     /** Statement timeout of the scripts, in milliseconds. Defaults to 5000. */
     statementTimeoutMs: integer(100, 15_000).default(5_000),
+    /**
+     * The exact version of each npm module the scripts require, as `require("<name>@<version>")`:
+     * one that Auth0's "Can I require" catalogue lists. Defaults in `infra/auth0/scripts/modules.ts`.
+     */
+    modules: scriptModulesSchema.default(scriptModulesSchema.parse({})),
 }).strict();
 
 const hasuraSchema = z.object({

@@ -4,10 +4,11 @@
  * out.
  */
 import bcrypt from "bcrypt";
-import { Pool } from "pg";
+import type { Pool } from "pg";
 import { expect } from "vitest";
 import { ident } from "../../infra/postgres/privileges";
 import type { Auth0Sandbox } from "../support/auth0-sandbox";
+import { scriptModule } from "../support/script-modules";
 import { query, StackDatabase } from "../support/db";
 import { isError, secretsIn } from "../scripts/helpers";
 
@@ -59,8 +60,10 @@ export function capturingConsole(): CapturedConsole {
 /** The pg pool the scripts keep in their global. */
 export function poolOf(sandbox: Auth0Sandbox): Pool {
     const state = (sandbox.context as { __auth0CustomDb?: { pool?: unknown } }).__auth0CustomDb;
-    if (!(state?.pool instanceof Pool)) throw new Error("the scripts have no pool in global yet");
-    return state.pool;
+    // The scripts' pg is the version they require, not the project's.
+    const { Pool: ScriptPool } = scriptModule<typeof import("pg")>("pg", sandbox.scriptModules);
+    if (!(state?.pool instanceof ScriptPool)) throw new Error("the scripts have no pool in global yet");
+    return state.pool as Pool;
 }
 
 /** How a script reports that the database was unreachable or went away (never WrongUsernameOrPassword). */

@@ -13,6 +13,10 @@ import {
     SCRIPTS_DIR,
     sharedCode,
     SHARED_CODE_MARKER,
+    DEFAULT_SCRIPT_MODULE_VERSIONS,
+    pinScriptModules,
+    requireCalls,
+    unpinnedReason,
 } from "../../infra/auth0/scripts";
 
 const scripts = customDbScripts();
@@ -60,6 +64,43 @@ describe("customDbScripts", () => {
             expect(text).not.toMatch(/postgres(ql)?:\/\/\S+@/);
             expect(text).toContain("configuration");
         }
+    });
+});
+
+describe("the modules the scripts require", () => {
+    it.each(SCRIPT_NAMES)("%s requires pg and bcrypt at the default versions, crypto as a core module, and nothing unversioned", (name) => {
+        const ids = requireCalls(scripts[name]).map((c) => c.id);
+        expect(ids).toEqual([`pg@${DEFAULT_SCRIPT_MODULE_VERSIONS.pg}`, `bcrypt@${DEFAULT_SCRIPT_MODULE_VERSIONS.bcrypt}`, "crypto"]);
+        expect(ids.map(unpinnedReason)).toEqual([null, null, null]);
+        expect(DEFAULT_SCRIPT_MODULE_VERSIONS).toEqual({ pg: "8.11.3", bcrypt: "5.0.1" });
+    });
+
+    it("puts the configured versions into the uploaded text", () => {
+        const pinned = customDbScripts({ pg: "8.7.1", bcrypt: "5.1.0" });
+        for (const name of SCRIPT_NAMES) {
+            expect(pinned[name]).toContain('var pg = require("pg@8.7.1");');
+            expect(pinned[name]).toContain('var bcrypt = require("bcrypt@5.1.0");');
+            expect(pinned[name]).not.toContain("{{version}}");
+        }
+        expect(sharedCode({ pg: "8.7.1", bcrypt: "5.1.0" })).toContain('require("pg@8.7.1")');
+    });
+
+    it("refuses a version that is not exact", () => {
+        for (const bad of ["8.11", "^8.11.3", "latest", "v8.11.3", "8.11.3 || 9"]) {
+            expect(() => customDbScripts({ ...DEFAULT_SCRIPT_MODULE_VERSIONS, pg: bad })).toThrow(/shared\.js: the version of pg must be exact/);
+        }
+    });
+
+    it("refuses a source with an unversioned require of a non-core module, a placeholder for an unknown module, or a computed require", () => {
+        const versions = DEFAULT_SCRIPT_MODULE_VERSIONS;
+        expect(() => pinScriptModules("x.js", 'var a = require("crypto");\nvar l = require("lodash");', versions)).toThrow(
+            /custom-database script x\.js: line 2: require\("lodash"\) without an exact version \(Auth0 would load its default version of it\); write require\("<name>@\{\{version\}\}"\)/,
+        );
+        expect(() => pinScriptModules("x.js", 'var l = require("lodash@{{version}}");', versions)).toThrow(/require\("lodash@\{\{version\}\}"\) names a module with no configured version \(known: pg, bcrypt\)/);
+        expect(() => pinScriptModules("x.js", "var m = require(name);", versions)).toThrow(/line 1: a require whose argument is not a string literal/);
+        expect(pinScriptModules("x.js", "var b = require('bcrypt@{{version}}'); var f = require('node:fs'); var p = require('pg@8.7.1');", versions)).toBe(
+            "var b = require('bcrypt@5.0.1'); var f = require('node:fs'); var p = require('pg@8.7.1');",
+        );
     });
 });
 

@@ -5,7 +5,6 @@
  */
 import { once } from "node:events";
 import { createServer, Server, Socket } from "node:net";
-import bcrypt from "bcrypt";
 import { Client, Pool } from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCRIPTS_APPLICATION_NAME } from "../../infra/auth0/scripts";
@@ -13,10 +12,14 @@ import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
 import { query, StackDatabase, withCredentials } from "../support/db";
 import { freePort } from "../support/embedded";
 import { needs } from "../support/needs";
+import { scriptModule } from "../support/script-modules";
 import { configFor, createStackDatabase, isError, secretsIn } from "./helpers";
 
 let stack: StackDatabase;
 const sandboxes: Auth0Sandbox[] = [];
+/** The scripts' own pg and bcrypt, at the versions they require (not the project's). */
+const scriptPg = scriptModule<typeof import("pg")>("pg");
+const bcrypt = scriptModule<typeof import("bcrypt")>("bcrypt");
 
 beforeAll(async () => {
     stack = await createStackDatabase(inject("databaseUrl"), "scripts_resilience");
@@ -35,7 +38,7 @@ function sandboxWith(configuration: Record<string, string>, options: Parameters<
 /** The pool the scripts keep in their global. */
 function poolOf(s: Auth0Sandbox): Pool {
     const state = (s.context as { __auth0CustomDb?: { pool?: unknown } }).__auth0CustomDb;
-    expect(state?.pool).toBeInstanceOf(Pool);
+    expect(state?.pool).toBeInstanceOf(scriptPg.Pool);
     return state!.pool as Pool;
 }
 

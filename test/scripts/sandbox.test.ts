@@ -1,9 +1,10 @@
-/** The runner itself: Auth0's globals, the require allow-list, and the callback contract. */
+/** The runner itself: Auth0's globals, Auth0's versioned require, and the callback contract. */
 import vm from "node:vm";
 import pg from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { createSandbox, invokeWithCallback, RunResult, ValidationError, WrongUsernameOrPasswordError } from "../support/auth0-sandbox";
+import { committedScriptModules, scriptModule } from "../support/script-modules";
 
 const configuration = { DB_URL: "postgres://u:p@127.0.0.1:1/db", DB_SSL: "disable", BCRYPT_COST: "4", DB_POOL_MAX: "1", DB_CONNECT_TIMEOUT_MS: "100", DB_STATEMENT_TIMEOUT_MS: "100", DB_SCHEMA: "auth0_app" };
 
@@ -33,20 +34,33 @@ describe("createSandbox", () => {
         expect(vm.runInContext(bump, b.context)).toBe(1);
     });
 
-    it("lets the scripts require only the allow-list, resolved from the project's node_modules", () => {
+    it("resolves name@version to the npm alias of that version, core modules as they are, and refuses an unversioned package", () => {
         const s = createSandbox(configuration);
-        expect(vm.runInContext("require('pg')", s.context)).toBe(pg);
-        expect(typeof vm.runInContext("require('bcrypt').compare", s.context)).toBe("function");
+        const { pg: pgVersion, bcrypt: bcryptVersion } = committedScriptModules();
+        expect(s.scriptModules).toEqual({ pg: pgVersion, bcrypt: bcryptVersion });
+        expect(vm.runInContext(`require('pg@${pgVersion}')`, s.context)).toBe(scriptModule("pg"));
+        expect(scriptModule("pg")).not.toBe(pg); // not the project's own pg
+        expect(typeof vm.runInContext(`require('bcrypt@${bcryptVersion}').compare`, s.context)).toBe("function");
         expect(typeof vm.runInContext("require('crypto').createHash", s.context)).toBe("function");
-        for (const id of ["fs", "child_process", "node:fs", "vitest", "../../infra/auth0/scripts"]) {
-            expect(() => vm.runInContext(`require(${JSON.stringify(id)})`, s.context)).toThrow(/the sandbox allows only pg, bcrypt, crypto, node:crypto/);
+        expect(typeof vm.runInContext("require('node:crypto').createHash", s.context)).toBe("function");
+        for (const id of ["pg", "bcrypt", "vitest", "pg@^8.11.3", "pg@latest", "../../infra/auth0/scripts"]) {
+            expect(() => vm.runInContext(`require(${JSON.stringify(id)})`, s.context), id).toThrow(
+                `Cannot find module '${id}': a custom-database script must require a non-core module at an exact version`,
+            );
         }
+        expect(() => vm.runInContext("require('pg@1.0.0')", s.context)).toThrow(
+            `Cannot find module 'pg@1.0.0': it is not installed for the tests under the alias pg-1.0.0; add "pg-1.0.0": "npm:pg@1.0.0" to devDependencies`,
+        );
     });
 
-    it("hands over replacement modules by name", () => {
+    it("hands over replacement modules by name or name@version, and still refuses an unversioned require", () => {
         const fake = { compare: () => "fake" };
-        const s = createSandbox(configuration, { modules: { bcrypt: fake } });
-        expect(vm.runInContext("require('bcrypt')", s.context)).toBe(fake);
+        const version = committedScriptModules().bcrypt;
+        for (const key of ["bcrypt", `bcrypt@${version}`]) {
+            const s = createSandbox(configuration, { modules: { [key]: fake } });
+            expect(vm.runInContext(`require('bcrypt@${version}')`, s.context)).toBe(fake);
+            expect(() => vm.runInContext("require('bcrypt')", s.context)).toThrow(/must require a non-core module at an exact version/);
+        }
     });
 
     it("compiles exactly the six uploaded scripts, and checks the argument count", async () => {
@@ -62,7 +76,8 @@ describe("createSandbox", () => {
         const { err } = await s.run("get_user", "a@example.com");
         expect((err as Error).message).toMatch(/^get_user failed: cannot reach the database/);
         const pool = (s.context as { __auth0CustomDb: { pool: pg.Pool } }).__auth0CustomDb.pool;
-        expect(pool).toBeInstanceOf(pg.Pool);
+        // The scripts' own pg, at the version they require, not the project's.
+        expect(pool).toBeInstanceOf(scriptModule<typeof pg>("pg").Pool);
         expect(pool.ending).toBe(false);
         await s.close();
         expect(pool.ending).toBe(true);

@@ -1,18 +1,23 @@
 /**
  * Runs the uploaded custom-database scripts the way Auth0 does: the exact assembled text
- * (`customDbScripts()[name]`, nothing else) compiled with `node:vm` in a context of its own whose
- * globals are Auth0's (`configuration`, `WrongUsernameOrPasswordError`, `ValidationError`,
- * `UnauthorizedError`, an allow-listed `require`, `console`, timers, `Buffer`, and `global`
- * pointing at the context's own global, so state persists across invocations as in one Auth0
- * container). The function is called with Auth0's arguments and an error-first callback.
+ * (`customDbScripts(modules)[name]`, nothing else, with the module versions the stacks configure)
+ * compiled with `node:vm` in a context of its own whose globals are Auth0's (`configuration`,
+ * `WrongUsernameOrPasswordError`, `ValidationError`, `UnauthorizedError`, `require`, `console`,
+ * timers, `Buffer`, and `global` pointing at the context's own global, so state persists across
+ * invocations as in one Auth0 container). The function is called with Auth0's arguments and an
+ * error-first callback.
+ *
+ * `require` is Auth0's as far as versions go (see script-modules.ts): Node's core modules, and
+ * `name@version` from the npm alias `name-version` the tests install; an unversioned package (which
+ * Auth0 would resolve to its default version) or a version not installed throws.
  *
  * Used by the script tests, the benchmark and the fault tests.
  */
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import { isBuiltin } from "node:module";
 import vm from "node:vm";
 import { Pool } from "pg";
-import { customDbScripts, SCRIPT_NAMES, SCRIPT_SIGNATURES, ScriptName } from "../../infra/auth0/scripts";
+import { customDbScripts, parseVersionedId, SCRIPT_NAMES, SCRIPT_SIGNATURES, ScriptModuleVersions, ScriptName } from "../../infra/auth0/scripts";
+import { assertScriptModulesInstalled, committedScriptModules, requireScriptModule } from "./script-modules";
 
 /** Auth0's `new ValidationError(code, message)`. */
 export class ValidationError extends Error {
@@ -47,12 +52,7 @@ export class UnauthorizedError extends Error {
     }
 }
 
-/** Modules the scripts may `require`, resolved from the project's node_modules. */
-export const ALLOWED_MODULES = ["pg", "bcrypt", "crypto", "node:crypto"] as const;
-
 export const DEFAULT_TIMEOUT_MS = 20_000;
-
-const projectRequire = createRequire(join(__dirname, "..", "..", "package.json"));
 
 export interface RunResult {
     /** The callback's first argument (null when it was null or undefined). */
@@ -69,9 +69,15 @@ export interface SandboxOptions {
     /** A script that has not called back by then makes `run` reject. Defaults to 20000 ms (Auth0's limit). */
     timeoutMs?: number;
     /**
+     * The version of each npm module the scripts require (`customDb.modules`), put into the
+     * uploaded text. Defaults to the committed stacks' versions. Each must be installed under its
+     * npm alias, or `createSandbox` throws naming it.
+     */
+    scriptModules?: ScriptModuleVersions;
+    /**
      * Modules to hand the scripts instead of the real ones (e.g. a bcrypt that counts its calls),
-     * by name. Names given here are allowed too. Defaults to none: the allow-list, resolved from
-     * the project's node_modules.
+     * by `name@version` or by name (any version). A script's require must still be a core module
+     * or versioned. Defaults to none.
      */
     modules?: Record<string, unknown>;
     /** The scripts' `console`. Defaults to the process's console. */
@@ -87,6 +93,8 @@ export interface Auth0Sandbox {
     compiled(name: ScriptName): (...args: unknown[]) => unknown;
     /** The context's global object (`global` inside the scripts). */
     readonly context: vm.Context;
+    /** The module versions the scripts were assembled with (and require). */
+    readonly scriptModules: Readonly<ScriptModuleVersions>;
     /** Contract violations seen after a run had resolved (a callback called again later). */
     readonly problems: readonly Error[];
     /** Ends every pg pool the scripts left in `global`; rejects if a contract violation was seen. */
@@ -142,15 +150,15 @@ export function invokeWithCallback(
     });
 }
 
-/** Every pg pool reachable from the context's global (its own properties, a few levels down). */
-function poolsIn(root: object, skip: Set<string>): Pool[] {
+/** Every pg pool (an instance of one of `poolClasses`) reachable from the context's global (its own properties, a few levels down). */
+function poolsIn(root: object, skip: Set<string>, poolClasses: Set<new (...args: never[]) => Pool>): Pool[] {
     const found = new Set<Pool>();
     const seen = new Set<unknown>();
     const walk = (value: unknown, depth: number) => {
         if (value === null || typeof value !== "object" || seen.has(value) || depth > 3) return;
         seen.add(value);
-        if (value instanceof Pool) {
-            found.add(value);
+        if ([...poolClasses].some((cls) => value instanceof cls)) {
+            found.add(value as Pool);
             return;
         }
         const children = value instanceof Map ? [...value.values()] : Object.values(value as Record<string, unknown>);
@@ -166,13 +174,23 @@ function poolsIn(root: object, skip: Set<string>): Pool[] {
 /** A fresh Auth0-like context with `configuration`; see the module comment. */
 export function createSandbox(configuration: Record<string, string>, options: SandboxOptions = {}): Auth0Sandbox {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const scriptModules = Object.freeze({ ...(options.scriptModules ?? committedScriptModules()) });
+    assertScriptModulesInstalled(scriptModules);
     const overrides = options.modules ?? {};
-    const allowed = new Set<string>([...ALLOWED_MODULES, ...Object.keys(overrides)]);
+    const poolClasses = new Set<new (...args: never[]) => Pool>([Pool]);
     const sandboxRequire = (id: unknown): unknown => {
-        if (typeof id !== "string" || !allowed.has(id)) {
-            throw new Error(`Cannot find module '${String(id)}': the sandbox allows only ${[...allowed].join(", ")}`);
+        let loaded: unknown;
+        if (typeof id === "string" && Object.hasOwn(overrides, id) && (isBuiltin(id) || parseVersionedId(id))) {
+            loaded = overrides[id];
+        } else {
+            // Refuses what Auth0 would resolve to another version, even when a stand-in is given by name.
+            loaded = requireScriptModule(id);
+            const name = parseVersionedId(id as string)?.name;
+            if (name !== undefined && Object.hasOwn(overrides, name)) loaded = overrides[name];
         }
-        return Object.hasOwn(overrides, id) ? overrides[id] : projectRequire(id);
+        const poolClass = (loaded as { Pool?: unknown } | null)?.Pool;
+        if (typeof poolClass === "function") poolClasses.add(poolClass as new (...args: never[]) => Pool);
+        return loaded;
     };
     const globals: Record<string, unknown> = {
         configuration: Object.freeze({ ...configuration }),
@@ -194,7 +212,7 @@ export function createSandbox(configuration: Record<string, string>, options: Sa
     const context = vm.createContext(globals, { name: "auth0-custom-db-sandbox" });
     vm.runInContext("globalThis.global = globalThis;", context);
 
-    const texts = customDbScripts();
+    const texts = customDbScripts(scriptModules);
     const functions = new Map<ScriptName, (...args: unknown[]) => unknown>();
     const compiled = (name: ScriptName) => {
         if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new Error(`unknown custom-database script ${JSON.stringify(name)} (known: ${SCRIPT_NAMES.join(", ")})`);
@@ -212,6 +230,7 @@ export function createSandbox(configuration: Record<string, string>, options: Sa
     const problems: Error[] = [];
     return {
         context,
+        scriptModules,
         problems,
         compiled,
         configure(next) {
@@ -224,7 +243,7 @@ export function createSandbox(configuration: Record<string, string>, options: Sa
             return await invokeWithCallback(fn, args, { label: name, timeoutMs, onLateCall: (p) => problems.push(p) });
         },
         async close() {
-            for (const pool of poolsIn(context, installed)) {
+            for (const pool of poolsIn(context, installed, poolClasses)) {
                 if (!pool.ending) await pool.end();
             }
             if (problems.length > 0) {

@@ -229,3 +229,21 @@ describe("decodeConfigValue", () => {
         expect(decodeConfigValue("acme.eu.auth0.com")).toBe("acme.eu.auth0.com");
     });
 });
+
+describe("customDb.modules: the versions the custom-database scripts require", () => {
+    it("defaults to the documented versions, and takes exact versions from the stack", () => {
+        expect(parseStackConfig(input()).customDb.modules).toEqual({ pg: "8.11.3", bcrypt: "5.0.1" });
+        expect(parseStackConfig(input(withValue("customDb.modules", { pg: "8.7.1" }))).customDb.modules).toEqual({ pg: "8.7.1", bcrypt: "5.0.1" });
+        expect(parseStackConfig(input(withValue("customDb.modules", { bcrypt: "5.1.0-rc.1" }))).customDb.modules.bcrypt).toBe("5.1.0-rc.1");
+    });
+
+    it.each(["8.11", "^8.11.3", "~8.11.3", "latest", "v8.11.3", "8.11.3 || 9.0.0", "08.11.3", ""])("refuses %j, naming the key", (version) => {
+        expect(problemsOf(input(withValue("customDb.modules", { pg: version })))).toEqual([
+            `${PROJECT}:customDb.modules.pg: must be an exact npm version such as 8.11.3 (no range, tag or v prefix)`,
+        ]);
+    });
+
+    it("refuses a module the scripts do not require", () => {
+        expect(problemsOf(input(withValue("customDb.modules", { lodash: "4.17.21" })))).toEqual([`${PROJECT}:customDb.modules.lodash: unknown key`]);
+    });
+});

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_SCRIPT_MODULE_VERSIONS, pinScriptModules, ScriptModuleVersions } from "./modules";
 
 /** The six scripts, under the keys Auth0 uses in `options.customScripts`. */
 export const SCRIPT_NAMES = ["login", "create", "verify", "change_password", "get_user", "delete"] as const;
@@ -66,16 +67,20 @@ function readSource(file: string): string {
     }
 }
 
-/** The shared code as it is inserted into each script. */
-export function sharedCode(): string {
-    return readSource("shared.js").trim();
+/** The shared code as it is inserted into each script, with the versions of `modules` in its requires. */
+export function sharedCode(modules: Readonly<ScriptModuleVersions> = DEFAULT_SCRIPT_MODULE_VERSIONS): string {
+    return pinScriptModules("shared.js", readSource("shared.js").trim(), modules);
 }
 
-/** The assembled text of each script: what is uploaded to Auth0 as `options.customScripts`. */
-export function customDbScripts(): Record<ScriptName, string> {
-    const shared = sharedCode();
+/**
+ * The assembled text of each script: what is uploaded to Auth0 as `options.customScripts`. Each
+ * `require("<name>@{{version}}")` gets the version in `modules` (the stack's `customDb.modules`);
+ * throws when a script would require a non-core module without an exact version.
+ */
+export function customDbScripts(modules: Readonly<ScriptModuleVersions> = DEFAULT_SCRIPT_MODULE_VERSIONS): Record<ScriptName, string> {
+    const shared = sharedCode(modules);
     const out = {} as Record<ScriptName, string>;
-    for (const name of SCRIPT_NAMES) out[name] = assembleScript(name, readSource(`${name}.js`), shared);
+    for (const name of SCRIPT_NAMES) out[name] = pinScriptModules(`${name}.js`, assembleScript(name, readSource(`${name}.js`), shared), modules);
     return out;
 }
 

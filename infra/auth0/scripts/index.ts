@@ -1,1 +1,2 @@
 export * from "./assemble";
+export * from "./modules";

@@ -10,8 +10,10 @@
  * SQL is parameterized; the only identifier is the schema, validated and quoted. Errors given to
  * the callback never carry DB_URL, its password or a password hash.
  */
-var pg = require("pg");
-var bcrypt = require("bcrypt");
+// Auth0's sandbox gives an unversioned require its own default version: the assembler writes
+// the stack's `customDb.modules` version after each "@" (see modules.ts).
+var pg = require("pg@{{version}}");
+var bcrypt = require("bcrypt@{{version}}");
 var crypto = require("crypto");
 
 var SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
