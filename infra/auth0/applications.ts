@@ -7,6 +7,8 @@ export interface ApiPermission {
 }
 
 export interface ApiRole {
+    /** Stable key: the role's resource names derive from it, so a changed `name` is an update in place. */
+    key: string;
     name: string;
     description: string;
     permissions: string[];
@@ -20,8 +22,22 @@ export interface Auth0ApplicationsArgs {
     api: { name: string; identifier: string; tokenLifetime: number; permissions: ApiPermission[]; roles: ApiRole[] };
     /** Create the machine-to-machine client that reads users (for the foreign data wrapper). Defaults to true. */
     managementReader?: boolean;
-    /** Protect the API (its identifier is the audience every token carries). Defaults to false. */
+    /**
+     * Protect what holds identity or assignments against deletion: the API (its identifier is the
+     * audience every token carries), the SPA (its client id is in every app's configuration and its
+     * users' consents and refresh tokens hang on it) and the roles (deleting one drops every user's
+     * assignment of it). Defaults to false.
+     */
     protect?: boolean;
+}
+
+/**
+ * A list input as the provider should get it: undefined when empty. The Terraform provider's SDK
+ * stores an empty list and an absent one alike (`#=0`), so an explicit `[]` only shows up as a
+ * perpetual diff in Pulumi; it never clears anything in Auth0 either (terraform-provider-auth0#1108).
+ */
+export function nonEmpty<T>(list: T[]): T[] | undefined {
+    return list.length > 0 ? list : undefined;
 }
 
 /** The Management API client, when one was asked for. `clientSecret` is a secret. */
@@ -54,9 +70,9 @@ export class Auth0Applications extends pulumi.ComponentResource {
                 name: args.spa.name,
                 appType: "spa",
                 callbacks: args.spa.callbacks,
-                webOrigins: args.spa.webOrigins,
-                allowedOrigins: args.spa.webOrigins,
-                allowedLogoutUrls: args.spa.logoutUrls,
+                webOrigins: nonEmpty(args.spa.webOrigins),
+                allowedOrigins: nonEmpty(args.spa.webOrigins),
+                allowedLogoutUrls: nonEmpty(args.spa.logoutUrls),
                 oidcConformant: true,
                 isFirstParty: true,
                 grantTypes: ["authorization_code", "refresh_token"],
@@ -71,7 +87,7 @@ export class Auth0Applications extends pulumi.ComponentResource {
                     infiniteIdleTokenLifetime: false,
                 },
             },
-            child,
+            { ...child, protect: args.protect ?? false },
         );
 
         this.api = new auth0.ResourceServer(
@@ -105,12 +121,12 @@ export class Auth0Applications extends pulumi.ComponentResource {
 
         this.roleIds = {};
         for (const role of args.api.roles) {
-            const slug = role.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-            const r = new auth0.Role(`${name}-role-${slug}`, { name: role.name, description: role.description || role.name }, child);
+            // Named by the stable key, never by the display name: renaming a role is an update in place.
+            const r = new auth0.Role(`${name}-role-${role.key}`, { name: role.name, description: role.description || role.name }, { ...child, protect: args.protect ?? false });
             this.roleIds[role.name] = r.id;
             if (role.permissions.length > 0) {
                 new auth0.RolePermissions(
-                    `${name}-role-${slug}-permissions`,
+                    `${name}-role-${role.key}-permissions`,
                     {
                         roleId: r.id,
                         permissions: role.permissions.map((p) => ({ name: p, resourceServerIdentifier: this.api.identifier })),

@@ -1,6 +1,7 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
 import { ACTIONS, ACTIONS_RUNTIME, actionSecrets, POST_LOGIN_TRIGGER } from "./actions";
+import { nonEmpty } from "./applications";
 
 export interface PostLoginActionsArgs {
     provider: auth0.Provider;
@@ -46,9 +47,10 @@ export class PostLoginActions extends pulumi.ComponentResource {
                         runtime: ACTIONS_RUNTIME,
                         deploy: true,
                         supportedTriggers: { ...POST_LOGIN_TRIGGER },
-                        dependencies: action.dependencies.map((d) => ({ ...d })),
+                        // Never `[]`: the provider stores an empty list as an absent one (a perpetual diff).
+                        dependencies: nonEmpty(action.dependencies.map((d) => ({ ...d }))),
                         // Checks that every secret the Action needs is set, before anything is registered.
-                        secrets: actionSecrets(action.key, pick(args.secrets, action.secretNames)).map((s) => ({ name: s.name, value: pulumi.secret(s.value) })),
+                        secrets: nonEmpty(actionSecrets(action.key, pick(args.secrets, action.secretNames)).map((s) => ({ name: s.name, value: pulumi.secret(s.value) }))),
                     },
                     { ...child, additionalSecretOutputs: ["secrets"] },
                 ),

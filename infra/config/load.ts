@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ENVIRONMENTS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { defaultRoleKey, ENVIRONMENTS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { otherStacksOnTenant, readSiblingStackTenants, StackTenant } from "./tenants";
 
 interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api"> {
     project: string;
@@ -15,11 +16,14 @@ interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "po
 }
 
 /** The Auth0 side's settings: present exactly when the stack deploys the Auth0 side. */
+/** A role of the API, its stable key derived (see `key` in the schema). */
+export type ApiRoleConfig = NonNullable<RawConfig["api"]>["roles"][number] & { key: string };
+
 export interface Auth0SideConfig {
     postgresOnly: false;
     auth0: NonNullable<RawConfig["auth0"]>;
     spa: NonNullable<RawConfig["spa"]>;
-    api: NonNullable<RawConfig["api"]>;
+    api: Omit<NonNullable<RawConfig["api"]>, "roles"> & { roles: ApiRoleConfig[] };
 }
 
 /** A stack that deploys the Postgres side alone (see `postgresOnly` in the schema). */
@@ -58,6 +62,11 @@ export interface ConfigInput {
     values: Record<string, unknown>;
     /** Secret keys that are set, whether each was stored encrypted, and whether it is empty. */
     secrets: Partial<Record<SecretKey, { encrypted: boolean; empty?: boolean }>>;
+    /**
+     * The tenant of every other stack of the project (from its stack file), so that two stacks never
+     * share one: the post-login trigger, connection names and role names are per-tenant singletons.
+     */
+    otherStacks?: StackTenant[];
 }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/;
@@ -188,10 +197,21 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         if (permissionNames.has(p.value)) problems.push(`${at("api", "permissions", i, "value")}: duplicate permission "${p.value}"`);
         permissionNames.add(p.value);
     });
-    const roleNames = new Set<string>();
+    // Names are compared case-insensitively, as Auth0 and the resource names (keys) see them.
+    const roleNames = new Map<string, string>();
+    const roleKeys = new Map<string, number>();
     api.roles.forEach((r, i) => {
-        if (roleNames.has(r.name)) problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}"`);
-        roleNames.add(r.name);
+        const folded = r.name.toLowerCase();
+        if (roleNames.has(folded)) problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}" (same as "${roleNames.get(folded)}" ignoring case)`);
+        roleNames.set(folded, r.name);
+        const key = r.key ?? defaultRoleKey(r.name);
+        if (key === "") {
+            problems.push(`${at("api", "roles", i, "key")}: required: "${r.name}" has no letter or digit to derive a key from`);
+        } else if (roleKeys.has(key)) {
+            problems.push(`${at("api", "roles", i, r.key ? "key" : "name")}: role key "${key}" is also the key of ${at("api", "roles", roleKeys.get(key)!)}; give one of them another \`key\``);
+        } else {
+            roleKeys.set(key, i);
+        }
         r.permissions.forEach((p, j) => {
             if (!permissionNames.has(p)) problems.push(`${at("api", "roles", i, "permissions", j)}: "${p}" is not declared in ${at("api", "permissions")}`);
         });
@@ -214,12 +234,21 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         problems.push(`${at("hasura", "graphqlUrl")}: required when ${at("sync", "mode")} is "hasura"`);
     }
 
+    // One stack per tenant.
+    if (raw.auth0) {
+        for (const other of otherStacksOnTenant(stack, raw.auth0.domain, input.otherStacks ?? [])) {
+            problems.push(
+                `${at("auth0", "domain")}: ${raw.auth0.domain} is also the tenant of stack "${other.stack}" (${other.file}); two stacks on one tenant overwrite each other's post-login bindings, connection and roles. Give each stack its own tenant`,
+            );
+        }
+    }
+
     if (problems.length > 0) throw new ConfigError(problems);
 
     const { postgresOnly: _postgresOnly, auth0, spa: _spa, api: _api, ...common } = raw;
     const side: Auth0SideConfig | PostgresOnlyConfig = raw.postgresOnly
         ? { postgresOnly: true }
-        : { postgresOnly: false, auth0: auth0!, spa: raw.spa!, api: raw.api! };
+        : { postgresOnly: false, auth0: auth0!, spa: raw.spa!, api: { ...raw.api!, roles: raw.api!.roles.map((r) => ({ ...r, key: r.key ?? defaultRoleKey(r.name) })) } };
     return {
         ...common,
         ...side,
@@ -275,7 +304,7 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
             values[key] = decodeConfigValue(text);
         }
     }
-    const config = parseStackConfig({ project, stack, values, secrets: secretEntries });
+    const config = parseStackConfig({ project, stack, values, secrets: secretEntries, otherStacks: readSiblingStackTenants(project, stack) });
     const secret = (key: SecretKey) => pulumi.secret(secretTexts[key] ?? "");
     return {
         config,

@@ -26,6 +26,9 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9
 const pgIdentifier = (what: string) =>
     z.string().regex(PG_IDENTIFIER, `${what} must be a lower-case Postgres identifier matching ${PG_IDENTIFIER}`);
 
+/** Auth0's pattern for a connection name (Management API): alphanumerics, single dashes between them, at most 128. */
+export const AUTH0_CONNECTION_NAME = /^[a-zA-Z0-9](?:-?[a-zA-Z0-9])*$/;
+
 const hostname = z.string().regex(HOSTNAME, "must be a bare host name such as tenant.eu.auth0.com (no scheme, path or port)");
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -39,8 +42,22 @@ const permission = z.object({
     description: z.string().min(1).default("Permission"),
 }).strict();
 
+/** A role's stable key: what its resource names derive from, so that its display name can change in place. */
+export const ROLE_KEY = /^[a-z0-9](?:-?[a-z0-9])*$/;
+
+/** The default key of a role: its name, lower-cased, with every run of other characters made one dash. */
+export function defaultRoleKey(name: string): string {
+    return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
 const role = z.object({
     name: z.string().min(1).max(64),
+    /**
+     * Stable key of the role; its Pulumi resource names derive from it, never from `name`. Change
+     * `name` freely (an update in place, assignments kept); a changed key replaces the role (refused
+     * where `protect` is on). Defaults to the name lower-cased, other characters made dashes.
+     */
+    key: z.string().max(63).regex(ROLE_KEY, "must be lower-case letters and digits, single dashes between them").optional(),
     description: z.string().default(""),
     permissions: z.array(z.string()).default([]),
 }).strict();
@@ -92,7 +109,7 @@ const scriptModulesSchema = z.object({
 
 const customDbSchema = z.object({
     /** Auth0 connection name. Defaults to `postgres-users`. */
-    connectionName: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/, "must be letters, digits and dashes, not starting or ending with a dash").default("postgres-users"),
+    connectionName: z.string().max(128).regex(AUTH0_CONNECTION_NAME, "must be letters and digits with single dashes between them (Auth0's pattern: no leading, trailing or double dash)").default("postgres-users"),
     /** bcrypt cost factor for new and changed passwords. Defaults to 10. */
     bcryptCost: integer(4, 15).default(10),
     /** Lazy migration: Auth0 imports users on first login. Defaults to false. */

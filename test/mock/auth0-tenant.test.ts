@@ -1,0 +1,76 @@
+/**
+ * Issue #11 (the stack owns exactly what it declares in the Auth0 tenant) and the Auth0 half of
+ * issue #9 point 10 (protection on prod), checked on the resource graph under Pulumi's mock runtime.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildMockedStack, buildMockedStackOf, MockedStack, MockRun, RecordedResource } from "../support/pulumi-mocks";
+
+const PROJECT = "auth0-postgres";
+const STACKS = ["local", "dev", "staging", "prod"] as const;
+type StackName = (typeof STACKS)[number];
+const built = {} as Record<StackName, MockedStack>;
+
+beforeAll(async () => {
+    for (const stack of STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
+});
+
+const T = {
+    client: "auth0:index/client:Client",
+    role: "auth0:index/role:Role",
+    rolePermissions: "auth0:index/rolePermissions:RolePermissions",
+    action: "auth0:index/action:Action",
+    trigger: "auth0:index/triggerActions:TriggerActions",
+    connection: "auth0:index/connection:Connection",
+    connectionClients: "auth0:index/connectionClients:ConnectionClients",
+};
+
+const spaOf = (run: MockRun): RecordedResource => run.ofType(T.client).find((c) => c.inputs.appType === "spa")!;
+
+/** Paths of every empty array in a value. */
+function emptyArrays(value: unknown, path = ""): string[] {
+    if (Array.isArray(value)) return value.length === 0 ? [path] : value.flatMap((v, i) => emptyArrays(v, `${path}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => emptyArrays(v, path ? `${path}.${k}` : k));
+    return [];
+}
+
+describe("point 9: no empty array reaches the Auth0 provider", () => {
+    it.each(STACKS)("%s: no Auth0 resource input is []", (stack) => {
+        for (const r of built[stack].run.resources.filter((x) => x.type.startsWith("auth0:"))) {
+            expect(emptyArrays(r.inputs), `${r.type} ${r.name}`).toEqual([]);
+        }
+    });
+
+    it("a stack without web origins or logout URLs leaves them unset rather than []", async () => {
+        const { run } = await buildMockedStackOf(PROJECT, "dev", { values: { spa: { callbacks: ["https://dev.app.acme.test/callback"] } } });
+        const spa = spaOf(run);
+        for (const field of ["webOrigins", "allowedOrigins", "allowedLogoutUrls"]) expect(spa.inputs[field], field).toBeUndefined();
+    });
+});
+
+describe("issue #9 point 10: roles keyed by a stable key; the SPA and the roles protected on prod", () => {
+    it("prod protects the SPA and every role; dev protects neither", () => {
+        const prod = built.prod.run;
+        expect(spaOf(prod).protect).toBe(true);
+        expect(prod.ofType(T.role).length).toBeGreaterThan(0);
+        for (const r of prod.ofType(T.role)) expect(r.protect, r.name).toBe(true);
+        expect(spaOf(built.dev.run).protect).toBe(false);
+        for (const r of built.dev.run.ofType(T.role)) expect(r.protect, r.name).toBe(false);
+    });
+
+    it("renaming a role keeps its resource name (an update in place, assignments kept); its key names it", async () => {
+        const roles = (name: string, key?: string) => ({
+            values: {
+                api: {
+                    identifier: "https://api.dev.acme.test",
+                    permissions: [{ value: "read:profiles", description: "Read profiles" }],
+                    roles: [{ name, ...(key ? { key } : {}), description: "Signed-in user", permissions: ["read:profiles"] }],
+                },
+            },
+        });
+        const before = (await buildMockedStackOf(PROJECT, "dev", roles("user"))).run.ofType(T.role);
+        const after = (await buildMockedStackOf(PROJECT, "dev", roles("Member", "user"))).run.ofType(T.role);
+        expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
+        expect(after.map((r) => r.name)).toEqual(["auth0-postgres-dev-apps-role-user"]);
+        expect(after[0]!.inputs.name).toBe("Member");
+    });
+});
