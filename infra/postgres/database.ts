@@ -2,10 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import type { PgConnectionInfo } from "../dynamic/connection";
-import { Migrations } from "./dynamic";
+import { DatabaseSecurity, Migrations } from "./dynamic";
 import { createGrants } from "./grants";
 import { loadMigrations } from "./migrations";
 import { appSchemaGrants, RoleKey, roleSpecs } from "./privileges";
+import { securityModel } from "./security";
 
 export interface PostgresDatabaseArgs {
     /** The explicit postgresql provider (built from stack config) every child uses. */
@@ -47,6 +48,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
     public readonly scriptsRole: LoginRole;
     public readonly syncRole: LoginRole;
     public readonly migrations: Migrations;
+    public readonly security: DatabaseSecurity;
     /** Everything the grants and later consumers must wait for. */
     public readonly ready: pulumi.Resource[];
     public readonly extensions: postgresql.Extension[];
@@ -125,8 +127,21 @@ export class PostgresDatabase extends pulumi.ComponentResource {
             { parent: this, dependsOn: [schema, ...Object.values(roles)], protect },
         );
 
-        const grants = createGrants(name, appSchemaGrants({ schema: args.schema }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations] });
-        this.ready = [schema, this.migrations, ...Object.values(roles), ...grants];
+        // Policies, row-level security, function privileges and ownership, compared with the catalog on
+        // every preview and restored on up (a role's delete drops the policies that name it).
+        const roleName = (key: RoleKey) => specs.find((s) => s.key === key)!.name;
+        this.security = new DatabaseSecurity(
+            `${name}-security`,
+            {
+                connection: pulumi.secret(args.connection),
+                model: securityModel(args.schema, { scripts: roleName("scripts"), sync: roleName("sync"), app: roleName("app") }),
+            },
+            { parent: this, dependsOn: [this.migrations, ...Object.values(roles)] },
+        );
+
+        // After the security resource: both rewrite the tables' and functions' catalog rows.
+        const grants = createGrants(name, appSchemaGrants({ schema: args.schema }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
+        this.ready = [schema, this.migrations, this.security, ...Object.values(roles), ...grants];
 
         this.registerOutputs({
             schema: this.schema,

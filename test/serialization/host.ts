@@ -132,6 +132,39 @@ async function migrations(): Promise<Record<string, unknown>> {
     };
 }
 
+async function security(): Promise<Record<string, unknown>> {
+    const p = load("DatabaseSecurity");
+    const schema = "host_sec";
+    await sql(`CREATE SCHEMA ${schema}`);
+    await sql(`CREATE ROLE host_sec_scripts NOLOGIN`);
+    await sql(`CREATE FUNCTION ${schema}.current_user_id() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$`);
+    await sql(`CREATE TABLE ${schema}.users (id uuid PRIMARY KEY)`);
+    const model = {
+        schema,
+        rlsTables: ["users"],
+        policies: [{ table: "users", name: "users_scripts_all", command: "ALL", role: "host_sec_scripts", using: "true", withCheck: "true" }],
+        privateFunctions: ["current_user_id"],
+    };
+    const inputs = { connection: connection(), model };
+    const created = await p.create(inputs);
+    const checkClean = await p.check(created.outs, inputs);
+    await sql(`DROP POLICY users_scripts_all ON ${schema}.users`);
+    const checkDrift = await p.check(created.outs, inputs);
+    const diff = await p.diff(created.id, created.outs, checkDrift.inputs);
+    const updated = await p.update(created.id, created.outs, checkDrift.inputs);
+    const policies = (await sql("SELECT policyname FROM pg_policies WHERE schemaname = $1", [schema])).map((r) => r.policyname);
+    await sql(`DROP SCHEMA ${schema} CASCADE`);
+    await sql(`DROP ROLE host_sec_scripts`);
+    return {
+        createdDrift: (created.outs as Outs).drift,
+        cleanDrift: (checkClean.inputs as Outs).drift,
+        drift: (checkDrift.inputs as Outs).drift,
+        diffChanges: diff.changes,
+        updatedDrift: (updated.outs as Outs).drift,
+        policies,
+    };
+}
+
 async function vault(): Promise<Record<string, unknown>> {
     const p = load("VaultSecret");
     const inputs = { connection: connection(), name: "host_secret", description: "host test", secret: "first-value" };
@@ -241,6 +274,7 @@ async function main(): Promise<void> {
     await step("vault", vault);
     await step("foreignData", foreignData);
     await step("token", token);
+    await step("security", security);
     report.failures = failures;
     report.ms = Date.now() - started;
     process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);

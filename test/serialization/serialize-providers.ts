@@ -24,6 +24,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ManagementApiToken, managementApiTokenProvider } from "../../infra/auth0/management-token";
 import type { PgConnectionInfo } from "../../infra/dynamic/connection";
 import {
+    DatabaseSecurity,
+    databaseSecurityProvider,
     ForeignDataWrapper,
     foreignDataWrapperProvider,
     ForeignTable,
@@ -34,6 +36,7 @@ import {
     vaultSecretProvider,
 } from "../../infra/postgres/dynamic";
 import { checksum } from "../../infra/postgres/migrations";
+import { securityModel } from "../../infra/postgres/security";
 
 const PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
     Migrations: migrationsProvider,
@@ -41,6 +44,7 @@ const PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
     ForeignDataWrapper: foreignDataWrapperProvider,
     ForeignTable: foreignTableProvider,
     ManagementApiToken: managementApiTokenProvider,
+    DatabaseSecurity: databaseSecurityProvider,
 };
 
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE|DATABASE_URL|CREDENTIAL)/i;
@@ -97,6 +101,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
                     Migrations: { applied: ["001_a"] },
                     VaultSecret: { secretId: "00000000-0000-4000-8000-000000000001" },
                     ManagementApiToken: { token: "mock-token", expiresAt: "2030-01-01T00:00:00.000Z", scope: "read:users" },
+                    DatabaseSecurity: { drift: [] },
                 };
                 const type = args.type.split(":").at(-1)!;
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...(computed[type] ?? {}) } };
@@ -133,6 +138,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
     const secret = new VaultSecret("v", { connection, name: "n", secret: "vault-value" });
     const fdw = new ForeignDataWrapper("w", { connection, name: "auth0_wrapper", handler: "extensions.h", validator: "extensions.v" });
     const table = new ForeignTable("t", { connection, schema: "auth0", name: "users", server: "s", columns: [{ name: "email", type: "text" }], options: { object: "users" } });
+    const security = new DatabaseSecurity("s", { connection, model: securityModel("app", { scripts: "p_scripts", sync: "p_sync", app: "p_app_reader" }) });
     const token = new ManagementApiToken("k", { tokenUrl: "https://t.example/oauth/token", clientId: "c", clientSecret: "client-secret-value", audience: "https://t.example/api/v2/", refreshBeforeSeconds: 60 });
 
     const outputs = {
@@ -141,6 +147,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
         ForeignDataWrapper: await valueOf(fdw.handler),
         ForeignTable: await valueOf(table.columns),
         ManagementApiToken: [await valueOf(token.token), await valueOf(token.expiresAt)],
+        DatabaseSecurity: await valueOf(security.drift),
     };
     const resources: Record<string, unknown> = {};
     for (const [type, r] of registered) {

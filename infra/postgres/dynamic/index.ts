@@ -2,3 +2,4 @@ export * from "./migrations";
 export * from "./vault-secret";
 export * from "./fdw";
 export * from "./fdw-table";
+export * from "./security";

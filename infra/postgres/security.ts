@@ -1,0 +1,179 @@
+import type { ClientBase } from "pg";
+import { ident, RoleKey, TABLES } from "./privileges";
+
+/**
+ * The database's security objects that the migrations create and that can disappear without the
+ * migrations knowing: row-level security on the tables, the policies (the postgresql provider deletes
+ * a role with REASSIGN OWNED, DROP OWNED, DROP ROLE, and DROP OWNED drops every policy naming the
+ * role; the ledger still says the migration ran), PUBLIC's EXECUTE on the schema's functions, and who
+ * owns the tables and functions. One declaration here; the `DatabaseSecurity` dynamic resource
+ * compares it with the catalog on every preview and restores it on `up`.
+ */
+
+export type PolicyCommand = "ALL" | "SELECT" | "INSERT" | "UPDATE" | "DELETE";
+
+export interface PolicySpec {
+    table: string;
+    name: string;
+    command: PolicyCommand;
+    /** The role's name in Postgres. */
+    role: string;
+    using: string;
+    withCheck?: string;
+}
+
+export interface SecurityModel {
+    schema: string;
+    /** Tables with row-level security enabled. */
+    rlsTables: string[];
+    policies: PolicySpec[];
+    /** Functions (no arguments) of the schema that PUBLIC must not execute. */
+    privateFunctions: string[];
+}
+
+/**
+ * The model for the stack's schema and roles. The policies are the ones migrations 001 and 002
+ * create (a test applies both and compares the catalog), so a restored policy is the original.
+ */
+export function securityModel(schema: string, roles: Pick<Record<RoleKey, string>, "scripts" | "sync" | "app">): SecurityModel {
+    const s = ident(schema);
+    return {
+        schema,
+        rlsTables: [TABLES.users, TABLES.profiles],
+        policies: [
+            { table: TABLES.users, name: "users_scripts_all", command: "ALL", role: roles.scripts, using: "true", withCheck: "true" },
+            { table: TABLES.users, name: "users_app_own", command: "SELECT", role: roles.app, using: `'auth0|' || id::text = ${s}.current_user_id()` },
+            { table: TABLES.profiles, name: "profiles_sync_all", command: "ALL", role: roles.sync, using: "true", withCheck: "true" },
+            { table: TABLES.profiles, name: "profiles_app_own", command: "SELECT", role: roles.app, using: `user_id = ${s}.current_user_id()` },
+        ],
+        privateFunctions: ["current_user_id", "touch_updated_at"],
+    };
+}
+
+/** A policy's key in the state: `table.name`. */
+export function policyKey(p: Pick<PolicySpec, "table" | "name">): string {
+    return `${p.table}.${p.name}`;
+}
+
+/** The policy's statement. */
+export function createPolicySql(schema: string, p: PolicySpec): string {
+    const check = p.withCheck !== undefined ? ` WITH CHECK (${p.withCheck})` : "";
+    return `CREATE POLICY ${ident(p.name)} ON ${ident(schema)}.${ident(p.table)} AS PERMISSIVE FOR ${p.command} TO ${ident(p.role)} USING (${p.using})${check}`;
+}
+
+/** What the catalog holds for the model's objects. */
+export interface SecurityCatalog {
+    currentUser: string;
+    tables: { name: string; rls: boolean; owner: string }[];
+    policies: { table: string; name: string; permissive: string; roles: string[]; cmd: string; qual: string | null; withCheck: string | null }[];
+    functions: { name: string; owner: string; publicExecute: boolean }[];
+}
+
+/** What Postgres made of each policy's expressions when it was last created: the state keeps it. */
+export type RecordedPolicies = Record<string, { qual: string | null; withCheck: string | null }>;
+
+/** Reads the catalog rows of the model's objects (read-only: safe in a preview). */
+export async function readSecurityCatalog(client: ClientBase, model: SecurityModel): Promise<SecurityCatalog> {
+    const user = await client.query<{ u: string }>("SELECT current_user AS u");
+    const tables = await client.query<{ name: string; rls: boolean; owner: string }>(
+        `SELECT c.relname AS name, c.relrowsecurity AS rls, pg_get_userbyid(c.relowner) AS owner
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p')`,
+        [model.schema, model.rlsTables],
+    );
+    const policies = await client.query<SecurityCatalog["policies"][number]>(
+        `SELECT tablename AS "table", policyname AS name, permissive, roles::text[] AS roles, cmd, qual, with_check AS "withCheck"
+           FROM pg_policies WHERE schemaname = $1 AND tablename = ANY($2::text[])`,
+        [model.schema, model.rlsTables],
+    );
+    const functions = await client.query<SecurityCatalog["functions"][number]>(
+        `SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner,
+                EXISTS (SELECT 1 FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
+                         WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS "publicExecute"
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = $1 AND p.proname = ANY($2::text[]) AND p.pronargs = 0`,
+        [model.schema, model.privateFunctions],
+    );
+    return { currentUser: user.rows[0]!.u, tables: tables.rows, policies: policies.rows, functions: functions.rows };
+}
+
+/**
+ * Every way the catalog differs from the model, one readable line each. A table or function that does
+ * not exist yet is not drift (the migrations create it). `recorded` (from the state) lets a policy whose
+ * expressions were altered in place (ALTER POLICY) show too. Policies on the tables that the model
+ * does not declare are listed but never dropped: they may be the team's own.
+ */
+export function securityDrift(model: SecurityModel, catalog: SecurityCatalog, recorded: RecordedPolicies = {}): string[] {
+    const drift: string[] = [];
+    const q = (table: string) => `${model.schema}.${table}`;
+    for (const name of model.rlsTables) {
+        const t = catalog.tables.find((x) => x.name === name);
+        if (!t) continue;
+        if (!t.rls) drift.push(`row-level security is off on ${q(name)}`);
+        if (t.owner !== catalog.currentUser) drift.push(`${q(name)} is owned by ${t.owner}, not by ${catalog.currentUser} (the migrations' owner)`);
+    }
+    const existing = new Set(catalog.tables.map((t) => t.name));
+    for (const p of model.policies) {
+        if (!existing.has(p.table)) continue;
+        const found = catalog.policies.find((x) => x.table === p.table && x.name === p.name);
+        if (!found) {
+            drift.push(`policy ${p.name} on ${q(p.table)} is missing`);
+            continue;
+        }
+        const differs: string[] = [];
+        if (found.cmd !== p.command) differs.push(`command ${found.cmd}, not ${p.command}`);
+        if (found.permissive !== "PERMISSIVE") differs.push(`${found.permissive.toLowerCase()}, not permissive`);
+        if (found.roles.length !== 1 || found.roles[0] !== p.role) differs.push(`roles ${found.roles.join(", ")}, not ${p.role}`);
+        const was = recorded[policyKey(p)];
+        if (was && (found.qual !== was.qual || found.withCheck !== was.withCheck)) differs.push("its expressions were altered");
+        if (differs.length > 0) drift.push(`policy ${p.name} on ${q(p.table)} differs: ${differs.join("; ")}`);
+    }
+    for (const f of model.privateFunctions) {
+        const found = catalog.functions.find((x) => x.name === f);
+        if (!found) continue;
+        if (found.publicExecute) drift.push(`PUBLIC may execute ${model.schema}.${f}()`);
+        if (found.owner !== catalog.currentUser) drift.push(`${model.schema}.${f}() is owned by ${found.owner}, not by ${catalog.currentUser}`);
+    }
+    return drift;
+}
+
+/** Policies on the model's tables that the model does not declare (reported, never dropped). */
+export function undeclaredPolicies(model: SecurityModel, catalog: SecurityCatalog): string[] {
+    const declared = new Set(model.policies.map(policyKey));
+    return catalog.policies.filter((p) => !declared.has(policyKey(p))).map((p) => `${model.schema}.${p.table}: ${p.name}`).sort();
+}
+
+/**
+ * Restores the model in one transaction: row-level security on, every declared policy recreated as
+ * declared, PUBLIC's EXECUTE revoked, ownership back to the migrations' owner. Tables that do not exist
+ * yet are skipped. Returns what Postgres made of each policy's expressions (for the state).
+ */
+export async function applySecurity(client: ClientBase, model: SecurityModel): Promise<RecordedPolicies> {
+    const s = ident(model.schema);
+    await client.query("BEGIN");
+    try {
+        const before = await readSecurityCatalog(client, model);
+        const existing = new Set(before.tables.map((t) => t.name));
+        for (const t of before.tables) {
+            await client.query(`ALTER TABLE ${s}.${ident(t.name)} ENABLE ROW LEVEL SECURITY`);
+            if (t.owner !== before.currentUser) await client.query(`ALTER TABLE ${s}.${ident(t.name)} OWNER TO CURRENT_USER`);
+        }
+        for (const p of model.policies.filter((x) => existing.has(x.table))) {
+            await client.query(`DROP POLICY IF EXISTS ${ident(p.name)} ON ${s}.${ident(p.table)}`);
+            await client.query(createPolicySql(model.schema, p));
+        }
+        for (const f of before.functions) {
+            await client.query(`REVOKE ALL ON FUNCTION ${s}.${ident(f.name)}() FROM PUBLIC`);
+            if (f.owner !== before.currentUser) await client.query(`ALTER FUNCTION ${s}.${ident(f.name)}() OWNER TO CURRENT_USER`);
+        }
+        const after = await readSecurityCatalog(client, model);
+        await client.query("COMMIT");
+        const declared = new Set(model.policies.map(policyKey));
+        const recorded: RecordedPolicies = {};
+        for (const p of after.policies) if (declared.has(policyKey(p))) recorded[policyKey(p)] = { qual: p.qual, withCheck: p.withCheck };
+        return recorded;
+    } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw err;
+    }
+}
