@@ -24,6 +24,7 @@
  *
  * Messages name the resource field and what to do; they never repeat a matched value.
  */
+import { isBuiltin } from "node:module";
 import type {
     PolicyResource,
     ReportViolation,
@@ -144,6 +145,35 @@ interface LoopbackConfig {
     loopbackStacks?: string[];
 }
 
+/** A module id Auth0's sandbox resolves to one version: `name@MAJOR.MINOR.PATCH[-pre]`, no range or tag. */
+export const PINNED_MODULE_ID = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+/** A require in a custom-database script that does not name a version: what it is and where. */
+export interface UnpinnedRequire {
+    /** The module id, or null when the argument is not a string literal. */
+    id: string | null;
+    line: number;
+}
+
+const REQUIRE_CALL = /\brequire\s*\(\s*(?:(["'])([^"'\\\n]*)\1\s*\)|`([^`\\$\n]*)`\s*\)|)/g;
+
+/**
+ * Every `require(...)` in `source` that Auth0's sandbox would not resolve to a known version: a
+ * non-core module without an exact `@version`, or an argument that is not a string literal.
+ * Comments are scanned too (a commented-out require is reported; move it out or version it).
+ */
+export function findUnpinnedRequires(source: string): UnpinnedRequire[] {
+    const found: UnpinnedRequire[] = [];
+    source.split(/\r?\n/).forEach((text, i) => {
+        for (const m of text.matchAll(REQUIRE_CALL)) {
+            const id = m[2] ?? m[3] ?? null;
+            if (id !== null && (isBuiltin(id) || PINNED_MODULE_ID.test(id))) continue;
+            found.push({ id, line: i + 1 });
+        }
+    });
+    return found;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Resource rules
 
@@ -171,6 +201,29 @@ export const noSecretLiteralsInUploadedCode: ResourceValidationPolicy = {
             for (const f of findSecretLiterals(text)) {
                 reportViolation(
                     `${field} line ${f.line} contains ${f.kind}. Keep credentials out of uploaded code: pass them as Action secrets (event.secrets) or connection configuration values (configuration.*), set from Pulumi secrets.`,
+                );
+            }
+        }
+    },
+};
+
+export const customDbModulesPinned: ResourceValidationPolicy = {
+    name: "custom-db-scripts-pin-module-versions",
+    description:
+        'Custom-database scripts require every npm module at an exact version that Auth0\'s "Can I require" catalogue lists (require("pg@8.11.3")); unversioned, Auth0\'s sandbox loads its own default version of the module. Node core modules need no version.',
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+        if (args.type !== TYPES.connection) return;
+        const options = args.props.options;
+        const scripts = isRecord(options) ? options.customScripts : undefined;
+        if (!isRecord(scripts)) return;
+        for (const [script, text] of Object.entries(scripts)) {
+            if (typeof text !== "string") continue;
+            for (const r of findUnpinnedRequires(text)) {
+                const what = r.id === null ? "requires a module given by an expression, whose version cannot be checked" : `requires "${r.id}" without an exact version, so Auth0 would load its default version of it`;
+                reportViolation(
+                    `options.customScripts.${script} line ${r.line} ${what}. Require npm modules as "<name>@<version>" with a version Auth0's "Can I require" catalogue lists (this project: the stack's customDb.modules).`,
                 );
             }
         }
@@ -383,6 +436,7 @@ export const hasuraJwtMatchesApi: StackValidationPolicy = {
 /** Every rule of the pack, in the order they are reported. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     noSecretLiteralsInUploadedCode,
+    customDbModulesPinned,
     clientUrlsHttps,
     actionRuntimePinned,
     auth0FdwUsesVaultKeyId,

@@ -13,7 +13,9 @@ import {
     auth0FdwUsesVaultKeyId,
     classifyUrl,
     clientUrlsHttps,
+    customDbModulesPinned,
     findSecretLiterals,
+    findUnpinnedRequires,
     hasuraJwtMatchesApi,
     noSecretLiteralsInUploadedCode,
     policies,
@@ -22,6 +24,7 @@ import {
     stackOfUrn,
     TYPES,
 } from "../../policy/rules";
+import { customDbScripts } from "../../infra/auth0/scripts";
 import { resourceArgs, stackArgs, stackResource, validateResource, validateStack } from "./support";
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
@@ -115,6 +118,51 @@ describe("no-secret-literals-in-uploaded-code", () => {
         for (const file of files) {
             expect({ file, findings: findSecretLiterals(readFileSync(join(root, file), "utf8")) }).toEqual({ file, findings: [] });
         }
+    });
+});
+
+describe("custom-db-scripts-pin-module-versions", () => {
+    const rule = customDbModulesPinned;
+    const connection = (customScripts: Record<string, string>) => ({ strategy: "auth0", options: { customScripts, configuration: { DB_URL: "postgres://x" } } });
+
+    it("passes scripts that require npm modules at exact versions and core modules as they are", async () => {
+        const login = [
+            "function login(email, password, callback) {",
+            '  var pg = require("pg@8.11.3");',
+            "  var bcrypt = require('bcrypt@5.0.1');",
+            '  var crypto = require("crypto"), fs = require("node:fs");',
+            '  var scoped = require("@scope/pkg@1.2.3-beta.1");',
+            "}",
+        ].join("\n");
+        expect(await validateResource(rule, resourceArgs(TYPES.connection, connection({ login, verify: "function verify(email, callback) { callback(null, true); }" })))).toEqual([]);
+    });
+
+    it("passes the scripts this project uploads, at the default and at other configured versions", async () => {
+        expect(await validateResource(rule, resourceArgs(TYPES.connection, connection(customDbScripts())))).toEqual([]);
+        expect(await validateResource(rule, resourceArgs(TYPES.connection, connection(customDbScripts({ pg: "8.7.1", bcrypt: "5.1.0" }))))).toEqual([]);
+    });
+
+    it("flags an unversioned require, a range or tag, and a computed require, naming the script and the line", async () => {
+        const create = [
+            "function create(user, callback) {",
+            '  var pg = require("pg");',
+            "  var bcrypt = require('bcrypt@^5.0.0'); var jwt = require(`jsonwebtoken@latest`);",
+            "  var other = require(configuration.MODULE);",
+            "}",
+        ].join("\n");
+        const violations = await validateResource(rule, resourceArgs(TYPES.connection, connection({ login: "function login(e, p, cb) { cb(null); }", create })));
+        expect(violations.map((v) => v.message.split(". Require")[0])).toEqual([
+            'options.customScripts.create line 2 requires "pg" without an exact version, so Auth0 would load its default version of it',
+            'options.customScripts.create line 3 requires "bcrypt@^5.0.0" without an exact version, so Auth0 would load its default version of it',
+            'options.customScripts.create line 3 requires "jsonwebtoken@latest" without an exact version, so Auth0 would load its default version of it',
+            "options.customScripts.create line 4 requires a module given by an expression, whose version cannot be checked",
+        ]);
+        expect(violations.every((v) => v.message.includes("Auth0's \"Can I require\" catalogue"))).toBe(true);
+    });
+
+    it("applies to custom-database connections only (Actions declare their dependencies instead)", async () => {
+        expect(await validateResource(rule, resourceArgs(TYPES.action, actionProps('const { Pool } = require("pg");')))).toEqual([]);
+        expect(findUnpinnedRequires('requireEmail("x"); var x = require ( "lodash" );')).toEqual([{ id: "lodash", line: 1 }]);
     });
 });
 
