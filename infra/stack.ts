@@ -159,6 +159,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             importMode: config.customDb.importMode,
             disableSignup: config.customDb.disableSignup,
             passwordPolicy: config.customDb.passwordPolicy,
+            security: config.customDb,
             protect: config.protect,
         },
         { ...parent, dependsOn: database.ready },

@@ -19,8 +19,46 @@ export interface CustomDatabaseConnectionArgs {
     importMode: boolean;
     disableSignup: boolean;
     passwordPolicy: string;
+    /** Every other option the connection depends on (see `ConnectionSecurityOptions`). */
+    security: ConnectionSecurityOptions;
     /** Protect the connection (deleting it deletes the tenant's record of its users). Defaults to false. */
     protect?: boolean;
+}
+
+/** The connection's security options, from the stack's `customDb` config. */
+export interface ConnectionSecurityOptions {
+    passwordMinLength: number;
+    passwordHistory: { enable: boolean; size: number };
+    passwordDictionary: { enable: boolean; entries: string[] };
+    passwordNoPersonalInfo: boolean;
+    mfa: { active: boolean; returnEnrollSettings: boolean };
+    bruteForceProtection: boolean;
+    disableSelfServiceChangePassword: boolean;
+}
+
+/**
+ * Every option of the connection besides the scripts and their configuration. The provider sends
+ * only what is set and Auth0 replaces the whole `options` object on update, so whatever is left out
+ * here is reset by the next update: nothing the connection depends on may be left out. Password is
+ * the one authentication method (a custom database cannot hold passkeys).
+ */
+export function connectionSecurityOptions(args: { importMode: boolean; disableSignup: boolean; passwordPolicy: string; security: ConnectionSecurityOptions }) {
+    const s = args.security;
+    return {
+        importMode: args.importMode,
+        disableSignup: args.disableSignup,
+        requiresUsername: false,
+        passwordPolicy: args.passwordPolicy,
+        passwordComplexityOptions: { minLength: s.passwordMinLength },
+        passwordHistories: [{ enable: s.passwordHistory.enable, size: s.passwordHistory.size }],
+        // Never `[]` (the provider stores it as absent): no extra entries means no `dictionaries`.
+        passwordDictionary: { enable: s.passwordDictionary.enable, ...(s.passwordDictionary.entries.length > 0 ? { dictionaries: s.passwordDictionary.entries } : {}) },
+        passwordNoPersonalInfo: { enable: s.passwordNoPersonalInfo },
+        mfa: { active: s.mfa.active, returnEnrollSettings: s.mfa.returnEnrollSettings },
+        bruteForceProtection: s.bruteForceProtection,
+        disableSelfServiceChangePassword: s.disableSelfServiceChangePassword,
+        authenticationMethods: [{ password: { enabled: true }, passkey: { enabled: false } }],
+    };
 }
 
 /**
@@ -44,11 +82,7 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
                     enabledDatabaseCustomization: true,
                     customScripts: customDbScripts(args.scriptModules),
                     configuration: pulumi.secret(args.configuration),
-                    importMode: args.importMode,
-                    disableSignup: args.disableSignup,
-                    passwordPolicy: args.passwordPolicy,
-                    bruteForceProtection: true,
-                    requiresUsername: false,
+                    ...connectionSecurityOptions(args),
                 },
             },
             // The options carry the DSN: the whole block is a secret output in the state.

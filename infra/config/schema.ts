@@ -118,6 +118,26 @@ const customDbSchema = z.object({
     disableSignup: boolish.default(false),
     /** Auth0 password policy. Defaults to `good`. */
     passwordPolicy: z.enum(["none", "low", "fair", "good", "excellent"]).default("good"),
+    /**
+     * The connection's other security options. Every one is declared here and sent on every
+     * update: the provider sends only the options the program sets and Auth0 replaces the whole
+     * `options` object, so an option left out would be silently reset by the next script edit or
+     * DSN rotation (and a refresh shows nothing: they are computed fields). Change them here, not
+     * in the dashboard.
+     */
+    passwordMinLength: integer(1, 128).default(12),
+    /** Refuse the last `size` passwords. Defaults to on, 5. */
+    passwordHistory: z.object({ enable: boolish.default(true), size: integer(1, 24).default(5) }).strict().default({ enable: true, size: 5 }),
+    /** Refuse Auth0's 10,000 most common passwords, plus `entries` (case-insensitive). Defaults to on, no extra entries. */
+    passwordDictionary: z.object({ enable: boolish.default(true), entries: z.array(z.string().min(1).max(50)).max(2000).default([]) }).strict().default({ enable: true, entries: [] }),
+    /** Refuse passwords that contain the user's name, email or username. Defaults to true. */
+    passwordNoPersonalInfo: boolish.default(true),
+    /** Multi-factor authentication on this connection (`active`) and whether enrollment settings are returned. Defaults to on, on. */
+    mfa: z.object({ active: boolish.default(true), returnEnrollSettings: boolish.default(true) }).strict().default({ active: true, returnEnrollSettings: true }),
+    /** Auth0's brute-force protection of this connection. Defaults to true. */
+    bruteForceProtection: boolish.default(true),
+    /** Hide the self-service "forgot password" flow. Defaults to false. */
+    disableSelfServiceChangePassword: boolish.default(false),
     /** Largest pool the scripts open per Auth0 container. Defaults to 5. */
     poolMax: integer(1, 50).default(5),
     /** Connect timeout of the scripts, in milliseconds. Defaults to 5000. */

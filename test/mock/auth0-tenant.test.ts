@@ -74,3 +74,60 @@ describe("issue #9 point 10: roles keyed by a stable key; the SPA and the roles 
         expect(after[0]!.inputs.name).toBe("Member");
     });
 });
+
+/** The options the connection depends on: a connection update replaces the whole `options` object. */
+const DECLARED_OPTIONS = [
+    "authenticationMethods",
+    "bruteForceProtection",
+    "disableSelfServiceChangePassword",
+    "disableSignup",
+    "importMode",
+    "mfa",
+    "passwordComplexityOptions",
+    "passwordDictionary",
+    "passwordHistories",
+    "passwordNoPersonalInfo",
+    "passwordPolicy",
+    "requiresUsername",
+];
+
+describe("point 2: the connection declares every option it depends on, from config", () => {
+    it.each(STACKS)("%s: password complexity, history, dictionary, no personal info, MFA and authentication methods are all sent", (stack) => {
+        const { run, config } = built[stack];
+        const options = run.ofType(T.connection)[0]!.inputs.options as Record<string, unknown>;
+        for (const key of DECLARED_OPTIONS) expect(options[key], `${stack} options.${key}`).toBeDefined();
+        expect(options).toMatchObject({
+            passwordPolicy: config.customDb.passwordPolicy,
+            passwordComplexityOptions: { minLength: config.customDb.passwordMinLength },
+            passwordHistories: [{ enable: true, size: 5 }],
+            passwordDictionary: { enable: true },
+            passwordNoPersonalInfo: { enable: true },
+            mfa: { active: true, returnEnrollSettings: true },
+            bruteForceProtection: true,
+            authenticationMethods: [{ password: { enabled: true }, passkey: { enabled: false } }],
+        });
+    });
+
+    it("each option follows the stack's config", async () => {
+        const { run } = await buildMockedStackOf(PROJECT, "dev", {
+            values: {
+                customDb: {
+                    passwordPolicy: "excellent",
+                    passwordMinLength: 16,
+                    passwordHistory: { size: 10 },
+                    passwordDictionary: { entries: ["acme", "acme2030"] },
+                    passwordNoPersonalInfo: false,
+                    mfa: { active: false },
+                },
+            },
+        });
+        expect(run.ofType(T.connection)[0]!.inputs.options).toMatchObject({
+            passwordPolicy: "excellent",
+            passwordComplexityOptions: { minLength: 16 },
+            passwordHistories: [{ enable: true, size: 10 }],
+            passwordDictionary: { enable: true, dictionaries: ["acme", "acme2030"] },
+            passwordNoPersonalInfo: { enable: false },
+            mfa: { active: false, returnEnrollSettings: true },
+        });
+    });
+});

@@ -110,3 +110,25 @@ describe("one stack per tenant", () => {
         }
     });
 });
+
+describe("point 2: the connection's options, with safe defaults", () => {
+    it("defaults: 12 characters, history of 5, dictionary, no personal info, MFA, brute-force protection", () => {
+        expect(parseStackConfig(input(values())).customDb).toMatchObject({
+            passwordMinLength: 12,
+            passwordHistory: { enable: true, size: 5 },
+            passwordDictionary: { enable: true, entries: [] },
+            passwordNoPersonalInfo: true,
+            mfa: { active: true, returnEnrollSettings: true },
+            bruteForceProtection: true,
+            disableSelfServiceChangePassword: false,
+        });
+    });
+
+    it("refuses out-of-range values and unknown option keys, naming each", () => {
+        expect(problemsOf(input(values({ customDb: { passwordMinLength: 0, passwordHistory: { size: 25 }, mfa: { enabled: true } } })))).toEqual([
+            "auth0-postgres:customDb.passwordMinLength: Too small: expected number to be >=1",
+            "auth0-postgres:customDb.passwordHistory.size: Too big: expected number to be <=24",
+            "auth0-postgres:customDb.mfa.enabled: unknown key",
+        ]);
+    });
+});
