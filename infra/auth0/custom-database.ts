@@ -1,6 +1,7 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
-import { customDbScripts, ScriptModuleVersions } from "./scripts";
+import { assertConfigurationLedger, uploadedConfiguration } from "./configuration-keys";
+import { customDbScripts, SCRIPT_CONFIGURATION_KEYS, ScriptModuleVersions } from "./scripts";
 
 export interface CustomDatabaseConnectionArgs {
     provider: auth0.Provider;
@@ -71,6 +72,8 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
 
     constructor(name: string, args: CustomDatabaseConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("auth0-postgres:auth0:CustomDatabaseConnection", name, {}, opts);
+        // A configuration key removed or renamed in one step would fail the next update: refuse it now, with the steps.
+        assertConfigurationLedger(SCRIPT_CONFIGURATION_KEYS);
         const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
         this.connection = new auth0.Connection(
@@ -81,7 +84,7 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
                 options: {
                     enabledDatabaseCustomization: true,
                     customScripts: customDbScripts(args.scriptModules),
-                    configuration: pulumi.secret(args.configuration),
+                    configuration: pulumi.secret(pulumi.output(args.configuration).apply((live) => uploadedConfiguration(live))),
                     ...connectionSecurityOptions(args),
                 },
             },
