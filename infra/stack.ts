@@ -8,6 +8,7 @@ import { PostLoginActions } from "./auth0/post-login";
 import { scriptConfiguration } from "./auth0/scripts";
 import type { StackConfig, StackSecrets } from "./config";
 import type { PgConnectionInfo } from "./dynamic/connection";
+import { PinnedSetting, SettingsGuard } from "./dynamic/settings-guard";
 import { Auth0ForeignData } from "./postgres/foreign-data";
 import { PostgresDatabase } from "./postgres/database";
 import type { RoleKey } from "./postgres/privileges";
@@ -69,10 +70,46 @@ export function buildStack(config: StackConfig, secrets: StackSecrets): StackOut
     return new Auth0PostgresStack(config, secrets).outputs;
 }
 
+/** The settings that cannot change in place (see {@link SettingsGuard}), with what a change would destroy. */
+export function pinnedSettings(config: StackConfig): PinnedSetting[] {
+    const key = (k: string) => `${config.project}:${k}`;
+    const settings: PinnedSetting[] = [
+        {
+            key: key("postgres.schema"),
+            value: config.postgres.schema,
+            consequence: "the user store's schema: the migrations refuse to move, and the scripts and the sync would use a schema without the users",
+            instead: "to move the user store, deploy a new stack with the new schema and copy the rows",
+        },
+        {
+            key: key("postgres.rolePrefix"),
+            value: config.postgres.rolePrefix,
+            consequence: "every role of the stack (new names and passwords) while the migrations' policies and grants still name the old roles",
+            instead: "roles cannot be renamed by the stack: keep the prefix",
+        },
+    ];
+    if (!config.postgresOnly) {
+        settings.push({
+            key: key("customDb.connectionName"),
+            value: config.customDb.connectionName,
+            consequence: "the Auth0 connection: Auth0 deletes it with its users' Auth0-side data (role assignments, MFA enrolments, metadata)",
+            instead: "Auth0 cannot rename a database connection: to move users, add a second connection and migrate them",
+        });
+    }
+    return settings;
+}
+
 function registerStack(root: pulumi.ComponentResource, config: StackConfig, secrets: StackSecrets): StackOutputs {
     const name = config.prefix;
     const pg = config.postgres;
     const parent: pulumi.ComponentResourceOptions = { parent: root };
+
+    // Settings that cannot change in place fail the preview here, before any provider starts.
+    const guard = new SettingsGuard(
+        `${name}-settings-guard`,
+        { settings: pinnedSettings(config), allowDataLoss: config.allowDataLoss, allowDataLossKey: `${config.project}:allowDataLoss` },
+        parent,
+    );
+    const guarded: pulumi.CustomResourceOptions = { ...parent, dependsOn: [guard] };
 
     const pgProvider = new postgresql.Provider(`${name}-postgres`, {
         host: pg.host,
@@ -83,7 +120,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         sslmode: pg.sslMode,
         // Supabase's `postgres` user is not a superuser; do not attempt superuser-only statements.
         superuser: false,
-    }, parent);
+    }, guarded);
     const adminConnection: pulumi.Output<PgConnectionInfo> = pulumi.secret(
         secrets.postgresPassword.apply((password) => ({
             host: pg.host,
@@ -114,7 +151,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     const auth0Provider = new auth0.Provider(
         `${name}-auth0`,
         { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
-        parent,
+        guarded,
     );
     const apps = new Auth0Applications(`${name}-apps`, {
         provider: auth0Provider,
@@ -171,6 +208,8 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         {
             provider: auth0Provider,
             namePrefix: name,
+            keepBindings: config.postLogin.keepBindings,
+            protect: config.protect,
             secrets: {
                 DEFAULT_ROLE: config.hasura.defaultRole,
                 SYNC_MODE: config.sync.mode,

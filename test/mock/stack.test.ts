@@ -276,6 +276,22 @@ describe.each(STACKS)("grant ordering in the %s stack", (stack) => {
     });
 });
 
+describe.each(STACKS)("the settings guard of the %s stack", (stack) => {
+    it("pins the schema, the role prefix and the connection name, and both providers wait for it", () => {
+        const { run, config } = built[stack];
+        const guard = one(run, "pulumi-nodejs:dynamic/auth0-postgres:SettingsGuard");
+        expect((guard.inputs.settings as { key: string; value: string }[]).map((s) => [s.key, s.value])).toEqual([
+            [`${PROJECT}:postgres.schema`, config.postgres.schema],
+            [`${PROJECT}:postgres.rolePrefix`, config.postgres.rolePrefix],
+            [`${PROJECT}:customDb.connectionName`, config.customDb.connectionName],
+        ]);
+        expect(guard.inputs.allowDataLoss).toBe(config.allowDataLoss);
+        for (const type of ["pulumi:providers:postgresql", "pulumi:providers:auth0"]) {
+            expect(one(run, type).dependencies, type).toContain(guard.urn);
+        }
+    });
+});
+
 describe("reviewable plans", () => {
     it.each(STACKS)("the %s plan matches the committed snapshot (update with `npx vitest -u` and review the diff)", async (stack) => {
         await expect(JSON.stringify(plan(built[stack].run), null, 2) + "\n").toMatchFileSnapshot(`../plans/${stack}.json`);

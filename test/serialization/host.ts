@@ -165,6 +165,17 @@ async function security(): Promise<Record<string, unknown>> {
     };
 }
 
+async function guard(): Promise<Record<string, unknown>> {
+    const p = load("SettingsGuard");
+    const settings = (value: string) => [{ key: "p:postgres.schema", value, consequence: "the schema", instead: "keep it" }];
+    const inputs = (value: string, allowDataLoss = false) => ({ settings: settings(value), allowDataLoss, allowDataLossKey: "p:allowDataLoss" });
+    const created = await p.create(inputs("app"));
+    const same = await p.check(created.outs, inputs("app"));
+    const changed = await p.check(created.outs, inputs("other"));
+    const optedIn = await p.check(created.outs, inputs("other", true));
+    return { same: same.failures, changed: changed.failures, optedIn: optedIn.failures };
+}
+
 async function vault(): Promise<Record<string, unknown>> {
     const p = load("VaultSecret");
     const inputs = { connection: connection(), name: "host_secret", description: "host test", secret: "first-value" };
@@ -275,6 +286,7 @@ async function main(): Promise<void> {
     await step("foreignData", foreignData);
     await step("token", token);
     await step("security", security);
+    await step("guard", guard);
     report.failures = failures;
     report.ms = Date.now() - started;
     process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);

@@ -15,7 +15,7 @@ import { startTokenServer, TokenServer } from "../auth0/token-server";
 import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
 
-const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity"] as const;
+const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard"] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
 
 let db: TestDatabase;
@@ -103,6 +103,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             ForeignTable: [{ name: "email", type: "text" }],
             ManagementApiToken: ["mock-token", "2030-01-01T00:00:00.000Z"],
             DatabaseSecurity: [],
+            SettingsGuard: ["app"],
         });
         expect(resources[token("DatabaseSecurity")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
     });
@@ -202,6 +203,11 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             diffChanges: true,
             updatedDrift: [],
             policies: ["users_scripts_all"],
+        });
+        expect(r.guard).toEqual({
+            same: [],
+            changed: [{ property: "", reason: expect.stringMatching(/^p:postgres\.schema cannot change from "app" to "other": the change would replace the schema\. Nothing was changed\./) }],
+            optedIn: [],
         });
     });
 });

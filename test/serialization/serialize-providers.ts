@@ -23,6 +23,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApiToken, managementApiTokenProvider } from "../../infra/auth0/management-token";
 import type { PgConnectionInfo } from "../../infra/dynamic/connection";
+import { SettingsGuard, settingsGuardProvider } from "../../infra/dynamic/settings-guard";
 import {
     DatabaseSecurity,
     databaseSecurityProvider,
@@ -45,6 +46,7 @@ const PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
     ForeignTable: foreignTableProvider,
     ManagementApiToken: managementApiTokenProvider,
     DatabaseSecurity: databaseSecurityProvider,
+    SettingsGuard: settingsGuardProvider,
 };
 
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE|DATABASE_URL|CREDENTIAL)/i;
@@ -139,6 +141,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
     const fdw = new ForeignDataWrapper("w", { connection, name: "auth0_wrapper", handler: "extensions.h", validator: "extensions.v" });
     const table = new ForeignTable("t", { connection, schema: "auth0", name: "users", server: "s", columns: [{ name: "email", type: "text" }], options: { object: "users" } });
     const security = new DatabaseSecurity("s", { connection, model: securityModel("app", { scripts: "p_scripts", sync: "p_sync", app: "p_app_reader" }) });
+    const guard = new SettingsGuard("g", { settings: [{ key: "p:postgres.schema", value: "app", consequence: "c", instead: "i" }], allowDataLoss: false, allowDataLossKey: "p:allowDataLoss" });
     const token = new ManagementApiToken("k", { tokenUrl: "https://t.example/oauth/token", clientId: "c", clientSecret: "client-secret-value", audience: "https://t.example/api/v2/", refreshBeforeSeconds: 60 });
 
     const outputs = {
@@ -148,6 +151,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
         ForeignTable: await valueOf(table.columns),
         ManagementApiToken: [await valueOf(token.token), await valueOf(token.expiresAt)],
         DatabaseSecurity: await valueOf(security.drift),
+        SettingsGuard: (await valueOf(guard.settings)).map((x) => x.value),
     };
     const resources: Record<string, unknown> = {};
     for (const [type, r] of registered) {
