@@ -12,6 +12,13 @@ export interface PostLoginActionsArgs {
      * declared secret with no value is left out (the Action treats it as unset).
      */
     secrets: Record<string, pulumi.Input<string> | undefined>;
+    /**
+     * Actions of the tenant bound to the post-login trigger that must stay bound, by name, before and
+     * after this component's Actions (the binding owns the whole trigger). Defaults to none.
+     */
+    keepBindings?: { before: string[]; after: string[] };
+    /** Protect the binding, so that a destroy cannot unbind every Action of the trigger. Defaults to false. */
+    protect?: boolean;
 }
 
 function pick<V>(values: Record<string, V>, names: string[]): Record<string, V> {
@@ -56,13 +63,26 @@ export class PostLoginActions extends pulumi.ComponentResource {
                 ),
         );
 
+        // `TriggerActions` owns the whole trigger: an Action bound by anyone else is unbound by the
+        // next `up` unless it is listed in keepBindings, so those are looked up by name and bound
+        // around ours. The plan shows every binding, kept ones included.
+        const keep = args.keepBindings ?? { before: [], after: [] };
+        const kept = (names: string[]) =>
+            names.map((actionName) => ({
+                id: auth0.getActionOutput({ name: actionName }, { provider: args.provider, parent: this }).apply((found) => {
+                    if (!found.id) throw new Error(`postLogin.keepBindings: the tenant has no Action named "${actionName}"`);
+                    return found.id;
+                }),
+                displayName: actionName,
+            }));
         this.binding = new auth0.TriggerActions(
             `${name}-binding`,
             {
                 trigger: "post-login",
-                actions: this.actions.map((a, i) => ({ id: a.id, displayName: ACTIONS[i].name })),
+                actions: [...kept(keep.before), ...this.actions.map((a, i) => ({ id: a.id, displayName: ACTIONS[i].name })), ...kept(keep.after)],
             },
-            child,
+            // Deleting it unbinds every Action of the trigger, kept ones too: protected stacks refuse that.
+            { ...child, protect: args.protect ?? false },
         );
 
         this.registerOutputs({ actionIds: this.actions.map((a) => a.id) });

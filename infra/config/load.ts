@@ -234,6 +234,17 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         problems.push(`${at("hasura", "graphqlUrl")}: required when ${at("sync", "mode")} is "hasura"`);
     }
 
+    // Post-login bindings kept next to the stack's own: each once, and none of the stack's own Actions.
+    const kept = new Map<string, string>();
+    for (const side of ["before", "after"] as const) {
+        raw.postLogin.keepBindings[side].forEach((actionName, i) => {
+            const where = at("postLogin", "keepBindings", side, i);
+            if (kept.has(actionName)) problems.push(`${where}: "${actionName}" is already listed at ${kept.get(actionName)}; an Action is bound once`);
+            else kept.set(actionName, where);
+            if (actionName.startsWith(`${project}-${stack}-`)) problems.push(`${where}: "${actionName}" is named like this stack's own Actions (${project}-${stack}-*), which the stack binds itself`);
+        });
+    }
+
     // One stack per tenant.
     if (raw.auth0) {
         for (const other of otherStacksOnTenant(stack, raw.auth0.domain, input.otherStacks ?? [])) {

@@ -165,6 +165,19 @@ const syncSchema = z.object({
     blocksLogin: boolish.default(false),
 }).strict();
 
+/** The name of an Action in the tenant, as the dashboard shows it. */
+const actionName = z.string().min(1).max(100);
+
+const postLoginSchema = z.object({
+    /**
+     * Other Actions bound to the post-login trigger that the stack must keep bound, by name: the
+     * stack owns the whole trigger (one `TriggerActions`), so any binding not listed here is removed
+     * by the next `up`. `before` run before the stack's Actions, `after` after them, in the order
+     * given (MFA, fraud checks, marketplace Actions). Each must exist and be deployed. Defaults to none.
+     */
+    keepBindings: z.object({ before: z.array(actionName).default([]), after: z.array(actionName).default([]) }).strict().default({ before: [], after: [] }),
+}).strict();
+
 const managementTokenSchema = z.object({
     /** Renew the Management API token in Vault when it expires within this many seconds. Defaults to 43200 (12 h). */
     refreshBeforeSeconds: integer(60, 2_592_000).default(43_200),
@@ -201,6 +214,7 @@ export const rawConfigSchema = z.object({
     hasura: hasuraSchema.default(hasuraSchema.parse({})),
     sync: syncSchema.default(syncSchema.parse({})),
     managementToken: managementTokenSchema.default(managementTokenSchema.parse({})),
+    postLogin: postLoginSchema.default(postLoginSchema.parse({})),
 }).strict();
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

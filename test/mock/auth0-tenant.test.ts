@@ -131,3 +131,17 @@ describe("point 2: the connection declares every option it depends on, from conf
         });
     });
 });
+
+describe("point 5: the post-login trigger keeps the bindings the config lists", () => {
+    it("binds the kept Actions before and after the stack's own, in the plan, and protects the binding on prod", async () => {
+        const { run, config } = await buildMockedStackOf(PROJECT, "dev", { values: { postLogin: { keepBindings: { before: ["Fraud check"], after: ["Require MFA", "Marketplace: Lists"] } } } });
+        const binding = run.ofType(T.trigger)[0]!;
+        const actions = binding.inputs.actions as { id: string; displayName: string }[];
+        expect(actions.map((a) => a.displayName)).toEqual(["Fraud check", "Profile defaults", "Hasura claims", "User sync", "Require MFA", "Marketplace: Lists"]);
+        expect(actions[0]!.id).toBe("existing-action-Fraud check");
+        expect(actions[1]!.id).toBe(`${config.prefix}-post-login-profile-defaults-id`);
+        expect(actions.at(-1)!.id).toBe("existing-action-Marketplace: Lists");
+        expect(binding.protect).toBe(false);
+        expect(built.prod.run.ofType(T.trigger)[0]!.protect).toBe(true);
+    });
+});

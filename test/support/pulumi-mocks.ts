@@ -75,7 +75,9 @@ export async function installMocks(project: string, stack: string): Promise<Mock
                 const id = args.type.startsWith("pulumi:providers:") ? `${args.name}_id` : `${args.name}-id`;
                 return { id, state: { ...args.inputs, ...mockComputedState(args.type, args.name, args.inputs) } };
             },
-            call: (args) => args.inputs,
+            // Invokes echo their inputs; getAction (kept post-login bindings) also answers an id.
+            call: (args) =>
+                args.token === "auth0:index/getAction:getAction" ? { ...args.inputs, id: `existing-action-${String(args.inputs.name)}` } : args.inputs,
         },
         project,
         stack,

@@ -132,3 +132,17 @@ describe("point 2: the connection's options, with safe defaults", () => {
         ]);
     });
 });
+
+describe("point 5: postLogin.keepBindings", () => {
+    it("defaults to none, and takes names before and after", () => {
+        expect(parseStackConfig(input(values())).postLogin.keepBindings).toEqual({ before: [], after: [] });
+        expect(parseStackConfig(input(values({ postLogin: { keepBindings: { after: ["Require MFA"] } } }))).postLogin.keepBindings).toEqual({ before: [], after: ["Require MFA"] });
+    });
+
+    it("refuses an Action listed twice, and one named like the stack's own", () => {
+        expect(problemsOf(input(values({ postLogin: { keepBindings: { before: ["MFA"], after: ["MFA", "auth0-postgres-dev-user-sync"] } } })))).toEqual([
+            'auth0-postgres:postLogin.keepBindings.after[0]: "MFA" is already listed at auth0-postgres:postLogin.keepBindings.before[0]; an Action is bound once',
+            'auth0-postgres:postLogin.keepBindings.after[1]: "auth0-postgres-dev-user-sync" is named like this stack\'s own Actions (auth0-postgres-dev-*), which the stack binds itself',
+        ]);
+    });
+});
