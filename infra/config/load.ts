@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { defaultRoleKey, ENVIRONMENTS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { defaultRoleKey, ENVIRONMENTS, RESERVED_SCHEMAS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 import { otherStacksOnTenant, readSiblingStackTenants, StackTenant } from "./tenants";
 
 interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api"> {
@@ -227,6 +227,20 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     }
     if (raw.customDb.statementTimeoutMs + raw.customDb.connectTimeoutMs > 18_000) {
         problems.push(`${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most 18000 ms together)`);
+    }
+
+    // Schemas: the user store's, and with Supabase features the foreign tables' (named after the role
+    // prefix, see foreignDataNames), must be distinct and neither Postgres's nor Supabase's.
+    if (raw.postgres.schema.startsWith("pg_")) {
+        problems.push(`${at("postgres", "schema")}: must not start with pg_ (Postgres reserves those schema names)`);
+    }
+    if (raw.supabase) {
+        const prefix = raw.postgres.rolePrefix;
+        if (prefix === raw.postgres.schema) {
+            problems.push(`${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), so it must differ from ${at("postgres", "schema")}`);
+        } else if (RESERVED_SCHEMAS.has(prefix) || prefix.startsWith("pg_")) {
+            problems.push(`${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), which Postgres or Supabase owns; choose another prefix`);
+        }
     }
 
     // Supabase-only features and the sync.

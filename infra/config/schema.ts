@@ -18,7 +18,8 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** A Postgres identifier we are willing to interpolate (always quoted as well): lower-case, <= 63 bytes. */
 export const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const RESERVED_SCHEMAS = new Set(["pg_catalog", "information_schema", "public", "vault", "extensions", "auth", "storage"]);
+/** Schemas Postgres or Supabase own: never the stack's. */
+export const RESERVED_SCHEMAS: ReadonlySet<string> = new Set(["pg_catalog", "information_schema", "public", "vault", "extensions", "auth", "storage"]);
 
 /** A DNS host name (no scheme, no path, no port). */
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;

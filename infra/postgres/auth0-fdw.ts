@@ -7,8 +7,19 @@ import { optionsSql } from "./dynamic/common";
  * server's options (https://supabase.github.io/wrappers/catalog/auth0/).
  */
 
-/** The wrapper's name, as Supabase's docs create it. */
-export const AUTH0_FDW_NAME = "auth0_wrapper";
+/**
+ * The stack's foreign-data object names, from its role prefix, so that two stacks can share a
+ * database (with distinct prefixes). The default prefix `auth0` gives the names Supabase's docs use:
+ * the wrapper `auth0_wrapper` and the schema `auth0` (so `auth0.users`).
+ */
+export function foreignDataNames(rolePrefix: string): { wrapper: string; schema: string; server: string; vaultSecret: string } {
+    return {
+        wrapper: `${rolePrefix}_wrapper`,
+        schema: rolePrefix,
+        server: `${rolePrefix}_auth0_server`,
+        vaultSecret: `${rolePrefix}_auth0_management_api`,
+    };
+}
 /** Handler function of the `wrappers` extension (in its schema, `extensions` on Supabase). */
 export const AUTH0_FDW_HANDLER = "auth0_fdw_handler";
 /** Validator function of the `wrappers` extension. */

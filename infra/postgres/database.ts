@@ -123,6 +123,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
                 schema: args.schema,
                 migrations: loadMigrations({ schema: args.schema, ...names }),
                 allowDataLoss,
+                owner: args.rolePrefix,
             },
             { parent: this, dependsOn: [schema, ...Object.values(roles)], protect },
         );

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { ManagementApiToken } from "../auth0/management-token";
 import type { PgConnectionInfo } from "../dynamic/connection";
-import { AUTH0_FDW_HANDLER, AUTH0_FDW_NAME, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignServerOptions } from "./auth0-fdw";
+import { AUTH0_FDW_HANDLER, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignDataNames, foreignServerOptions } from "./auth0-fdw";
 import { ForeignDataWrapper, ForeignTable, VaultSecret } from "./dynamic";
 import { createGrants } from "./grants";
 import { foreignTableGrants, RoleKey } from "./privileges";
@@ -17,11 +17,9 @@ export interface Auth0ForeignDataArgs {
     database: string;
     /** The Auth0 tenant's domain, e.g. `acme.eu.auth0.com`. */
     auth0Domain: string;
-    /** Schema of the foreign tables. Defaults to `auth0`. */
-    schema?: string;
     /** Schema the Wrappers extension's functions live in. Defaults to `extensions`. */
     extensionsSchema?: string;
-    /** Prefix of the stack's roles; also names the foreign server `<prefix>_auth0_server`. */
+    /** Prefix of the stack's roles; also names the wrapper, the schema, the server and the Vault secret (`foreignDataNames`). */
     rolePrefix: string;
     /** Role names from {@link PostgresDatabase}; only `fdwReader` is granted here. */
     roleNames: Record<RoleKey, pulumi.Input<string>>;
@@ -39,8 +37,9 @@ export interface Auth0ForeignDataArgs {
 
 /**
  * Supabase Wrappers' Auth0 foreign data: a Management API token kept fresh in a Vault secret, the
- * `auth0_wrapper` FDW, a foreign server that reads the token by Vault id (`api_key_id`, never the
- * key itself), the `auth0.users` foreign table, and the reader role's grants on it.
+ * `<prefix>_wrapper` FDW, a foreign server that reads the token by Vault id (`api_key_id`, never the
+ * key itself), the `<prefix>.users` foreign table, and the reader role's grants on it (with the
+ * default prefix: `auth0_wrapper` and `auth0.users`, as in Supabase's docs).
  */
 export class Auth0ForeignData extends pulumi.ComponentResource {
     public readonly vaultSecretId: pulumi.Output<string>;
@@ -49,7 +48,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
 
     constructor(name: string, args: Auth0ForeignDataArgs, opts?: pulumi.ComponentResourceOptions) {
         super("auth0-postgres:postgres:Auth0ForeignData", name, {}, opts);
-        const schemaName = args.schema ?? "auth0";
+        const names = foreignDataNames(args.rolePrefix);
+        const schemaName = names.schema;
         const extensions = args.extensionsSchema ?? "extensions";
         const connection = pulumi.secret(args.connection);
         const retain = args.protect ?? false;
@@ -72,8 +72,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
             `${name}-vault-secret`,
             {
                 connection,
-                name: `${args.rolePrefix}_auth0_management_api`,
-                description: "Auth0 Management API token for the auth0_wrapper foreign server (renewed by pulumi up)",
+                name: names.vaultSecret,
+                description: `Auth0 Management API token for the ${names.wrapper} foreign server (renewed by pulumi up)`,
                 secret: pulumi.secret(token.token),
             },
             { parent: this, dependsOn: args.dependsOn },
@@ -84,7 +84,7 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
             `${name}-fdw`,
             {
                 connection,
-                name: AUTH0_FDW_NAME,
+                name: names.wrapper,
                 handler: `${extensions}.${AUTH0_FDW_HANDLER}`,
                 validator: `${extensions}.${AUTH0_FDW_VALIDATOR}`,
             },
@@ -94,8 +94,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
         const server = new postgresql.Server(
             `${name}-server`,
             {
-                serverName: `${args.rolePrefix}_auth0_server`,
-                fdwName: AUTH0_FDW_NAME,
+                serverName: names.server,
+                fdwName: names.wrapper,
                 options: secret.secretId.apply((id) => foreignServerOptions(args.auth0Domain, id)),
                 dropCascade: false,
             },

@@ -1,5 +1,6 @@
 import type { ClientBase } from "pg";
 import type { Migration } from "./migrations";
+import { quoteLiteral } from "./dynamic/common";
 import { ident } from "./privileges";
 
 /**
@@ -20,6 +21,14 @@ export interface MigrationPlan {
     unknown: string[];
     /** Applied migrations that match. */
     applied: string[];
+    /** The stack that owns the ledger (its role prefix, from the ledger's comment), if recorded. */
+    owner?: string;
+}
+
+/** The ledger's comment: which stack (by role prefix) the schema's user store belongs to. */
+const OWNER_COMMENT = /^auth0-postgres migrations of the stack with role prefix (\S+)$/;
+function ownerComment(owner: string): string {
+    return `auth0-postgres migrations of the stack with role prefix ${owner}`;
 }
 
 export class MigrationError extends Error {
@@ -50,7 +59,9 @@ async function readLedger(client: ClientBase, schema: string): Promise<Map<strin
 export async function planMigrations(client: ClientBase, schema: string, migrations: Migration[]): Promise<MigrationPlan> {
     const done = await readLedger(client, schema);
     const known = new Set(migrations.map((m) => m.id));
-    const plan: MigrationPlan = { pending: [], drifted: [], unknown: [], applied: [] };
+    const comment = await client.query<{ c: string | null }>("SELECT obj_description(to_regclass($1), 'pg_class') AS c", [ledger(schema)]);
+    const owner = OWNER_COMMENT.exec(comment.rows[0]?.c ?? "")?.[1];
+    const plan: MigrationPlan = { pending: [], drifted: [], unknown: [], applied: [], ...(owner ? { owner } : {}) };
     for (const m of migrations) {
         const sum = done.get(m.id);
         if (sum === undefined) plan.pending.push(m.id);
@@ -61,8 +72,16 @@ export async function planMigrations(client: ClientBase, schema: string, migrati
     return plan;
 }
 
-/** Throws when the plan cannot be applied safely. */
-export function assertPlanIsSafe(plan: MigrationPlan): void {
+/**
+ * Throws when the plan cannot be applied safely. `schema` and `owner` (this stack's role prefix) let it
+ * say plainly when the schema's user store belongs to another stack sharing the database.
+ */
+export function assertPlanIsSafe(plan: MigrationPlan, schema?: string, owner?: string): void {
+    if (owner && plan.owner && plan.owner !== owner) {
+        throw new MigrationError(
+            `schema ${schema ?? ""} holds the user store of another stack (role prefix ${plan.owner}; this stack's is ${owner}): stacks that share a database need their own postgres.schema and postgres.rolePrefix`,
+        );
+    }
     const problems: string[] = [];
     if (plan.drifted.length > 0) {
         problems.push(`applied migration(s) ${plan.drifted.join(", ")} changed since they ran; never edit an applied migration, add a new one`);
@@ -83,7 +102,7 @@ async function withLock<T>(client: ClientBase, schema: string, fn: () => Promise
 }
 
 /** Applies the pending migrations, each in a transaction. Returns the ids applied. */
-export async function applyMigrations(client: ClientBase, schema: string, migrations: Migration[]): Promise<string[]> {
+export async function applyMigrations(client: ClientBase, schema: string, migrations: Migration[], owner?: string): Promise<string[]> {
     const ids = migrations.map((m) => m.id);
     if (new Set(ids).size !== ids.length) throw new MigrationError(`duplicate migration ids in ${ids.join(", ")}`);
     if ([...ids].sort().join() !== ids.join()) throw new MigrationError(`migrations must be given in id order (got ${ids.join(", ")})`);
@@ -92,7 +111,9 @@ export async function applyMigrations(client: ClientBase, schema: string, migrat
             `CREATE TABLE IF NOT EXISTS ${ledger(schema)} (id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
         );
         const plan = await planMigrations(client, schema, migrations);
-        assertPlanIsSafe(plan);
+        assertPlanIsSafe(plan, schema, owner);
+        // A ledger from before owners were recorded is taken over by the stack that applies to it.
+        if (owner && plan.owner !== owner) await client.query(`COMMENT ON TABLE ${ledger(schema)} IS ${quoteLiteral(ownerComment(owner))}`);
         const applied: string[] = [];
         for (const m of migrations.filter((x) => plan.pending.includes(x.id))) {
             await client.query("BEGIN");

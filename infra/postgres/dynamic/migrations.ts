@@ -10,6 +10,8 @@ export interface MigrationsInputs {
     schema: string;
     migrations: Migration[];
     allowDataLoss?: boolean;
+    /** The stack's role prefix, recorded on the ledger: another stack's ledger in the schema is refused plainly. */
+    owner?: string;
 }
 
 /** The state: the inputs plus the ids of the migrations applied in the database, in id order. */
@@ -29,6 +31,8 @@ export interface MigrationsArgs {
      * drop the tables and their data). Defaults to false: a delete leaves tables, data and ledger in place.
      */
     allowDataLoss?: pulumi.Input<boolean>;
+    /** The stack's role prefix, recorded on the ledger (two stacks on one database need distinct schemas). */
+    owner?: pulumi.Input<string>;
 }
 
 /** Problems with the inputs alone, each naming the field. */
@@ -99,7 +103,7 @@ async function apply(news: MigrationsInputs): Promise<MigrationsOutputs> {
     assertNoProblems(`Migrations ${news.schema}`, inputProblems(news));
     try {
         return await withClient(news.connection, async (client) => {
-            await applyMigrations(client, news.schema, news.migrations);
+            await applyMigrations(client, news.schema, news.migrations, news.owner);
             const plan = await planMigrations(client, news.schema, news.migrations);
             return { ...news, allowDataLoss: news.allowDataLoss ?? false, applied: plan.applied };
         });
@@ -131,7 +135,7 @@ export const migrationsProvider: pulumi.dynamic.ResourceProvider<MigrationsInput
         const plan = await planIfReachable(news);
         if (plan) {
             try {
-                assertPlanIsSafe(plan);
+                assertPlanIsSafe(plan, news.schema, news.owner);
             } catch (err) {
                 throw asError(err, `Migrations ${news.schema}: the database refuses this program's migrations`);
             }
@@ -142,6 +146,7 @@ export const migrationsProvider: pulumi.dynamic.ResourceProvider<MigrationsInput
             pending.length > 0 ||
             !sameValue(olds.migrations, news.migrations) ||
             !sameValue(olds.connection, news.connection) ||
+            olds.owner !== news.owner ||
             (olds.allowDataLoss ?? false) !== (news.allowDataLoss ?? false);
         return { changes, replaces: [], deleteBeforeReplace: false };
     },

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
     AUTH0_FDW_HANDLER,
-    AUTH0_FDW_NAME,
+    foreignDataNames,
     AUTH0_FDW_VALIDATOR,
     AUTH0_USER_COLUMNS,
     auth0UsersUrl,
@@ -111,12 +111,12 @@ describe("ForeignDataWrapper provider", () => {
 
 describe("the Auth0 chain: wrapper -> server (api_key_id = a Vault secret id) -> foreign table in schema auth0", () => {
     it("builds for real with the Wrappers names, the server options and the users columns", async () => {
-        const fdw = fdwInputs({ name: AUTH0_FDW_NAME });
+        const fdw = fdwInputs({ name: foreignDataNames("auth0").wrapper });
         await fdwProvider.create(fdw);
         const secret = await vaultSecretProvider.create({ connection: pg.connection, name: `auth0_mgmt_${suffix()}`, secret: `token-${suffix()}` });
         const options = foreignServerOptions(DOMAIN, secret.id);
         expect(options).toEqual({ url: auth0UsersUrl(DOMAIN), api_key_id: secret.id });
-        await pg.sql(foreignServerSql("auth0_server", AUTH0_FDW_NAME, options));
+        await pg.sql(foreignServerSql("auth0_server", foreignDataNames("auth0").wrapper, options));
         const [srv] = await pg.sql(
             "SELECT w.fdwname, s.srvoptions FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE s.srvname = 'auth0_server'",
         );
