@@ -76,7 +76,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
                 description: `Auth0 Management API token for the ${names.wrapper} foreign server (renewed by pulumi up)`,
                 secret: pulumi.secret(token.token),
             },
-            { parent: this, dependsOn: args.dependsOn },
+            // The foreign server reads it by id: a lost secret breaks every query of the foreign tables.
+            { parent: this, dependsOn: args.dependsOn, protect: retain, retainOnDelete: retain },
         );
         this.vaultSecretId = secret.secretId;
 
@@ -88,7 +89,7 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
                 handler: `${extensions}.${AUTH0_FDW_HANDLER}`,
                 validator: `${extensions}.${AUTH0_FDW_VALIDATOR}`,
             },
-            { parent: this, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: args.dependsOn, retainOnDelete: retain },
         );
 
         const server = new postgresql.Server(
@@ -121,7 +122,7 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
                         columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
                         options: { object: table },
                     },
-                    { parent: this, dependsOn: [schema, server] },
+                    { parent: this, dependsOn: [schema, server], retainOnDelete: retain },
                 ),
         );
 

@@ -191,12 +191,12 @@ describe("per-environment differences", () => {
     it("prod protects what holds data or identity and retains database objects", () => {
         const { run, config } = built.prod;
         expect(config.protect).toBe(true);
-        for (const type of [T.schema, T.migrations, T.connection, T.api]) {
+        for (const type of [T.schema, T.migrations, T.connection, T.api, T.vault]) {
             for (const r of run.ofType(type).filter((x) => type !== T.schema || x.inputs.name === config.postgres.schema)) {
                 expect(r.protect, `${type} ${r.name}`).toBe(true);
             }
         }
-        for (const type of [T.role, T.pgGrant, T.schema, T.server, T.extension]) {
+        for (const type of [T.role, T.pgGrant, T.schema, T.server, T.extension, T.vault, T.fdw, T.foreignTable]) {
             for (const r of run.ofType(type)) expect(r.retainOnDelete, `${type} ${r.name}`).toBe(true);
         }
     });
