@@ -3,6 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { HASURA_CLAIMS_NAMESPACE } from "./auth0/actions";
 import { Auth0Applications } from "./auth0/applications";
+import { ClientConnections } from "./auth0/client-connections";
 import { CustomDatabaseConnection } from "./auth0/custom-database";
 import { PostLoginActions } from "./auth0/post-login";
 import { scriptConfiguration } from "./auth0/scripts";
@@ -200,6 +201,21 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             protect: config.protect,
         },
         { ...parent, dependsOn: database.ready },
+    );
+
+    // The SPA logs in through the declared connection only: off every other connection (new tenants
+    // enable every new client on Username-Password-Authentication and google-oauth2), tenant flag off.
+    new ClientConnections(
+        `${name}-client-connections`,
+        {
+            domain: config.auth0.domain,
+            clientId: config.auth0.clientId,
+            clientSecret: secrets.auth0ClientSecret,
+            clientIds: [apps.spa.clientId],
+            allowedConnections: [config.customDb.connectionName],
+            setTenantFlag: !config.auth0.enableClientConnections,
+        },
+        { ...parent, dependsOn: [connection] },
     );
 
     const syncViaPostgres = config.sync.mode === "postgres";

@@ -205,6 +205,12 @@ export const rawConfigSchema = z.object({
         domain: hostname,
         /** Client id of the Auth0 application Pulumi deploys with (Management API, client credentials). */
         clientId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "must be an Auth0 client id (16-64 letters, digits, - or _)"),
+        /**
+         * The tenant flag `enable_client_connections` (every new client enabled on every connection).
+         * Defaults to false: the stack turns it off. Set true only if other applications of the
+         * tenant rely on it; the stack still takes the SPA off every connection it does not declare.
+         */
+        enableClientConnections: boolish.default(false),
     }).strict().optional(),
     /** Required unless `postgresOnly`. */
     spa: spaSchema.optional(),

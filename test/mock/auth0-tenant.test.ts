@@ -145,3 +145,30 @@ describe("point 5: the post-login trigger keeps the bindings the config lists", 
         expect(built.prod.run.ofType(T.trigger)[0]!.protect).toBe(true);
     });
 });
+
+describe("point 1: the SPA logs in only through the connections the stack declares", () => {
+    it.each(STACKS)("%s: the SPA is enabled on exactly the declared connection and taken off every other one, tenant flag off", (stack) => {
+        const { run, config } = built[stack];
+        const spa = spaOf(run);
+        const guard = run.ofType("pulumi-nodejs:dynamic/auth0-postgres:ClientConnections");
+        expect(guard).toHaveLength(1);
+        expect(guard[0]!.inputs).toMatchObject({
+            baseUrl: `https://${config.auth0.domain}/`,
+            clientId: config.auth0.clientId,
+            clientIds: [`${spa.name}-client-id`],
+            allowedConnections: [config.customDb.connectionName],
+            setTenantFlag: true,
+        });
+        expect(guard[0]!.additionalSecretOutputs).toContain("clientSecret");
+        expect(JSON.stringify(guard[0]!.raw.clientSecret)).toContain("1b47061264138c4ac30d75fd1eb44270");
+        // The only connection the stack enables the SPA on is the one it declares.
+        const enabled = run.ofType(T.connectionClients).filter((c) => (c.inputs.enabledClients as string[]).includes(`${spa.name}-client-id`));
+        expect(enabled).toHaveLength(1);
+        expect(run.ofType(T.connection).map((c) => c.inputs.name)).toEqual(guard[0]!.inputs.allowedConnections);
+    });
+
+    it("auth0.enableClientConnections: true leaves the tenant flag alone (the SPA is still taken off the others)", async () => {
+        const { run } = await buildMockedStackOf(PROJECT, "dev", { values: { auth0: { domain: "acme-dev.eu.auth0.com", clientId: "DevDeployClientId000000000000000", enableClientConnections: true } } });
+        expect(run.ofType("pulumi-nodejs:dynamic/auth0-postgres:ClientConnections")[0]!.inputs.setTenantFlag).toBe(false);
+    });
+});

@@ -17,7 +17,13 @@ describe("the local stack with postgresOnly", () => {
 
         const full = await buildMockedStack(PROJECT, "local");
         const postgresSide = (rs: { type: string; name: string }[]) =>
-            rs.filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql" || r.type.startsWith("pulumi-nodejs:dynamic/") || r.type.startsWith("random:")).map(describeResource).sort();
+            rs
+                .filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql" || (r.type.startsWith("pulumi-nodejs:dynamic/") && r.type !== CLIENT_CONNECTIONS) || r.type.startsWith("random:"))
+                .map(describeResource)
+                .sort();
+        // The one dynamic resource of the Auth0 side (it calls the Management API).
+        expect(alone.run.ofType(CLIENT_CONNECTIONS)).toEqual([]);
+        expect(full.run.ofType(CLIENT_CONNECTIONS)).toHaveLength(1);
         expect(postgresSide(alone.run.resources).length).toBeGreaterThan(10);
         expect(postgresSide(alone.run.resources)).toEqual(postgresSide(full.run.resources));
     });
@@ -31,6 +37,8 @@ describe("the local stack with postgresOnly", () => {
         expect(exportedKeys(program)).toEqual(["appliedMigrations", "postgresRoles"]);
     });
 });
+
+const CLIENT_CONNECTIONS = "pulumi-nodejs:dynamic/auth0-postgres:ClientConnections";
 
 describe("the program's exports", () => {
     it.each([
