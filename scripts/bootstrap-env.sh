@@ -9,6 +9,43 @@ set -euo pipefail
 
 readonly PROJECT="auth0-postgres"
 readonly -a KNOWN_ENVIRONMENTS=(local dev staging prod)
+# The Management API scopes the deploy application needs (infra/auth0/deploy-scopes.ts; a test keeps
+# this list, that file and the README's equal).
+readonly -a DEPLOY_SCOPES=(
+    create:actions
+    create:client_credentials
+    create:client_grants
+    create:clients
+    create:connections
+    create:resource_servers
+    create:roles
+    delete:actions
+    delete:client_credentials
+    delete:client_grants
+    delete:clients
+    delete:connections
+    delete:resource_servers
+    delete:roles
+    read:actions
+    read:client_credentials
+    read:client_grants
+    read:client_keys
+    read:clients
+    read:connections
+    read:connections_options
+    read:resource_servers
+    read:roles
+    read:tenant_settings
+    update:actions
+    update:client_credentials
+    update:client_grants
+    update:clients
+    update:connections
+    update:connections_options
+    update:resource_servers
+    update:roles
+    update:tenant_settings
+)
 
 usage() {
     cat <<'USAGE'
@@ -69,6 +106,36 @@ secret_source() {
         hasuraAdminSecret) printf '%s' "the Hasura admin secret (HASURA_GRAPHQL_ADMIN_SECRET of the Hasura instance)" ;;
         *) return 1 ;;
     esac
+}
+
+# The tenant (auth0.domain) a stack file names, lower-cased; empty when none.
+stack_tenant() {
+    awk -v project="$PROJECT" '
+        $0 ~ ("^  " project ":auth0:") { inside = 1; if (match($0, /domain:[ \t]*["\047]?[A-Za-z0-9.-]+/)) { v = substr($0, RSTART, RLENGTH); sub(/domain:[ \t]*["\047]?/, "", v); print tolower(v); exit } next }
+        inside && /^    domain:/ { v = $2; gsub(/["\047]/, "", v); print tolower(v); exit }
+        inside && /^  [^ ]/ { inside = 0 }
+    ' "$1"
+}
+
+# One stack per tenant, and the one-time tenant set-up the stack cannot do for itself.
+check_tenant() {
+    local stack="$1" file="$2" tenant other other_tenant
+    tenant="$(stack_tenant "$file")"
+    if [[ -n $tenant ]]; then
+        for other in stacks/Pulumi.*.yaml; do
+            [[ -f $other && $other != "$file" ]] || continue
+            other_tenant="$(stack_tenant "$other")"
+            if [[ $other_tenant == "$tenant" ]]; then
+                say "WARNING: $file names the tenant $tenant, like $other. Give $stack its own tenant before the first preview: the program refuses two stacks on one tenant."
+            fi
+        done
+    fi
+    say ""
+    say "Once per tenant (README, \"The Auth0 tenant: set up once\"): the deploy application (auth0-postgres:auth0.clientId) is authorized"
+    say "on the Auth0 Management API with exactly these scopes:"
+    say "  ${DEPLOY_SCOPES[*]}"
+    say "The stack turns the tenant flag enable_client_connections off and takes the SPA off every connection but its own;"
+    say "disable Username-Password-Authentication and google-oauth2 for the applications that do not need them."
 }
 
 # Copies a template stack file without its secrets or encryption settings.
@@ -203,6 +270,8 @@ main() {
         fi
         set_secret "$qualified" "$key"
     done
+
+    check_tenant "$stack" "$file"
 
     say ""
     say "Done. Next: review $file, then \`pulumi preview --stack $qualified --policy-pack policy\`."
