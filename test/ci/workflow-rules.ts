@@ -298,9 +298,10 @@ export function pulumiCommands(job: JobVariant, workflowEnv: Obj): PulumiCommand
                 targeted: list(step.with.target).length > 0,
             });
         } else if (step.run !== undefined) {
-            // One logical line per shell line (backslash continuations joined); each invocation
-            // ends at the next pipe, `;` or `&`.
-            for (const line of step.run.replace(/\\\r?\n/g, " ").split(/\r?\n/)) {
+            // One logical line per shell line (backslash continuations joined), without its shell
+            // comment (a `#` at the start or after a blank: prose about `pulumi up` is no command);
+            // each invocation ends at the next pipe, `;` or `&`.
+            for (const line of step.run.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((l) => l.replace(/(^|\s)#.*$/, ""))) {
                 for (const m of line.matchAll(/(?:^|[\s;&|(`])pulumi\s+([a-z][\w-]*)([^|;&\n]*)/g)) {
                     if (!STACK_COMMANDS.has(m[1])) continue;
                     const rest = m[2];

@@ -428,7 +428,7 @@ ${EXCHANGE("renewal")}
         ]);
     });
 
-    it("read the stack, plan and policy packs of run: commands (continuations, env, pipes)", () => {
+    it("read the stack, plan and policy packs of run: commands (continuations, env, pipes, not comments)", () => {
         const wf = parseWorkflow(
             `
 on: push
@@ -439,7 +439,8 @@ jobs:
       STACK: acme/prod
     steps:
       - run: |
-          pulumi stack export --stack "$STACK" | jq .
+          # stop here, before pulumi up runs the program
+          pulumi stack export --stack "$STACK" | jq . # then pulumi destroy, in prose
           pulumi preview --diff \\
             --stack=\${STACK} --save-plan out/plan.json --policy-pack a --policy-pack b
           pulumi up -s acme/staging --plan plan.json --target urn:x && pulumi version
