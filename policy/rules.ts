@@ -13,9 +13,12 @@
  *   belong. A Pulumi secret interpolated into the code is still flagged: it would sit in Auth0's
  *   code store in clear text.
  * - `validateStack` sees every resource's *outputs*, including the root `pulumi:pulumi:Stack`
- *   resource whose outputs are the stack outputs. They are only known after an update: during a
- *   preview they are empty or unknown, so the stack rules that read them are effectively checked
- *   on `pulumi up`.
+ *   resource whose outputs are the stack outputs. During a preview, what providers compute is
+ *   unknown, and reading an unknown value through the SDK's props proxy makes the engine run the
+ *   rule as advisory only ("can't run policy ... during preview"). Every rule reads with `peek` and
+ *   decides from what a preview knows (inputs, resource types, property dependencies), so mandatory
+ *   rules are enforced on pull-request previews too (`test/policy/stacks.test.ts` runs each stack's
+ *   preview, with its unknowns, through the pack).
  *
  * The stack name is read from each resource's URN (`urn:pulumi:<stack>::<project>::...`), not from
  * `pulumi.getStack()` (the policy pack runs in its own process, outside the program) nor from a
@@ -40,6 +43,7 @@ export const TYPES = {
     client: "auth0:index/client:Client",
     resourceServer: "auth0:index/resourceServer:ResourceServer",
     pgServer: "postgresql:index/server:Server",
+    vaultSecret: "pulumi-nodejs:dynamic/auth0-postgres:VaultSecret",
     pgRole: "postgresql:index/role:Role",
     pgGrant: "postgresql:index/grant:Grant",
     pgDefaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
@@ -71,6 +75,50 @@ export function stackOfUrn(urn: string): string {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The engine's sentinels for values not known during a preview (@pulumi/policy `proxy.ts`; a test
+ * checks they are the SDK's). Reading such a value through the SDK's props proxy throws, and the
+ * engine then downgrades a mandatory rule to advisory for that preview: rules read with {@link peek}.
+ */
+export const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+]);
+
+/** What {@link peek} returns for a value the engine does not know yet. */
+export const UNKNOWN = Symbol("unknown during preview");
+
+/** A property of a resource's props, or {@link UNKNOWN}, without tripping the SDK's unknown-checking proxy. */
+export function peek(props: Record<string, unknown>, key: string): unknown {
+    const target = ((props as Record<string, unknown>)["__getSpecialProxyTarget"] as Record<string, unknown> | undefined) ?? props;
+    const value = target[key];
+    return typeof value === "string" && UNKNOWN_SENTINELS.has(value) ? UNKNOWN : value;
+}
+
+/** The names of props (unknown or not), without reading their values. */
+function keysOf(props: Record<string, unknown>): string[] {
+    const target = ((props as Record<string, unknown>)["__getSpecialProxyTarget"] as Record<string, unknown> | undefined) ?? props;
+    return Object.keys(target);
+}
+
+/**
+ * A role-name property: its value, or when it is not known yet (a role created in the same update),
+ * the name of the Postgres role it comes from (its property dependency). Undefined when neither is known.
+ */
+function roleNameOf(resource: PolicyResource, key: string): string | undefined {
+    const value = peek(resource.props, key);
+    if (typeof value === "string") return value;
+    if (value !== UNKNOWN) return undefined;
+    const roles = (resource.propertyDependencies?.[key] ?? []).filter((d) => d.type === TYPES.pgRole);
+    const name = roles.length === 1 ? peek(roles[0]!.props, "name") : undefined;
+    return typeof name === "string" ? name : undefined;
 }
 
 /** A secret-looking literal found in uploaded text: what it looks like and where, never the value. */
@@ -279,19 +327,34 @@ export const actionRuntimePinned: ResourceValidationPolicy = {
     },
 };
 
-export const auth0FdwUsesVaultKeyId: ResourceValidationPolicy = {
+/** A foreign server of a Supabase Wrappers wrapper (named `<prefix>_wrapper` by this stack). */
+export const WRAPPERS_FDW = /^[a-z_][a-z0-9_]*_wrapper$/;
+
+export const auth0FdwUsesVaultKeyId: StackValidationPolicy = {
     name: "auth0-fdw-uses-vault-key-id",
-    description: `A foreign server of the ${AUTH0_FDW} FDW takes its API key from Supabase Vault (option api_key_id), never inline (api_key).`,
+    description: `A foreign server of a Supabase Wrappers FDW (e.g. ${AUTH0_FDW}) takes its API key from Supabase Vault (option api_key_id), never inline (api_key). In a preview, where the options wait for the Vault secret's id, it checks that they come from a Vault secret.`,
     enforcementLevel: "mandatory",
     severity: "critical",
-    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-        if (args.type !== TYPES.pgServer || args.props.fdwName !== AUTH0_FDW) return;
-        const options = isRecord(args.props.options) ? args.props.options : {};
-        if ("api_key" in options) {
-            reportViolation(`options.api_key puts the Auth0 Management API token in the server definition (readable in pg_foreign_server); store it in Vault and pass options.api_key_id.`);
-        }
-        if (!("api_key_id" in options)) {
-            reportViolation(`options.api_key_id is missing: the ${AUTH0_FDW} server must name the Vault secret holding the Management API token.`);
+    validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+        for (const r of args.resources) {
+            if (r.type !== TYPES.pgServer) continue;
+            const fdwName = peek(r.props, "fdwName");
+            if (typeof fdwName !== "string" || !WRAPPERS_FDW.test(fdwName)) continue;
+            const options = peek(r.props, "options");
+            if (options === UNKNOWN) {
+                const fromVault = (r.propertyDependencies?.options ?? []).some((d) => d.type === TYPES.vaultSecret);
+                if (!fromVault) {
+                    reportViolation(`options are not known yet and come from no Vault secret: the ${fdwName} server must take api_key_id from the Vault secret holding the Management API token.`, r.urn);
+                }
+                continue;
+            }
+            const known = isRecord(options) ? options : {};
+            if ("api_key" in known) {
+                reportViolation(`options.api_key puts the Auth0 Management API token in the server definition (readable in pg_foreign_server); store it in Vault and pass options.api_key_id.`, r.urn);
+            }
+            if (!("api_key_id" in known)) {
+                reportViolation(`options.api_key_id is missing: the ${fdwName} server must name the Vault secret holding the Management API token.`, r.urn);
+            }
         }
     },
 };
@@ -337,8 +400,8 @@ export function privilegesByRole(resources: readonly PolicyResource[]): Map<stri
     const byRole = new Map<string, Set<string>>();
     for (const r of resources) {
         if (r.type !== TYPES.pgGrant && r.type !== TYPES.pgDefaultPrivileges) continue;
-        const role = r.props.role;
-        const privileges = r.props.privileges;
+        const role = roleNameOf(r, "role");
+        const privileges = peek(r.props, "privileges");
         if (typeof role !== "string" || !Array.isArray(privileges)) continue;
         const set = byRole.get(role) ?? new Set<string>();
         for (const p of privileges) if (typeof p === "string") set.add(p.toUpperCase());
@@ -359,10 +422,13 @@ export const readOnlyRolesOwnNothing: StackValidationPolicy = {
         }
         for (const r of args.resources) {
             if (r.type !== TYPES.pgSchema && r.type !== TYPES.pgDatabase) continue;
-            const owner = r.props.owner;
-            if (typeof owner === "string" && readOnly.has(owner)) {
+            // Not known yet (a preview): either it comes from a role (checked by that role's name),
+            // or it was not set and the provider's admin role, which creates it, will own it.
+            const owner = roleNameOf(r, "owner");
+            if (owner !== undefined && readOnly.has(owner)) {
                 const what = r.type === TYPES.pgSchema ? "schema" : "database";
-                reportViolation(`${what} ${JSON.stringify(r.props.name ?? r.name)} is owned by ${JSON.stringify(owner)}, a role granted only ${READ_ONLY_PRIVILEGES.join("/")}; let the admin role own it.`, r.urn);
+                const name = peek(r.props, "name");
+                reportViolation(`${what} ${JSON.stringify(typeof name === "string" ? name : r.name)} is owned by ${JSON.stringify(owner)}, a role granted only ${READ_ONLY_PRIVILEGES.join("/")}; let the admin role own it.`, r.urn);
             }
         }
     },
@@ -400,7 +466,7 @@ export function findHasuraJwtOutputs(outputs: Record<string, unknown>): { name: 
 export const hasuraJwtMatchesApi: StackValidationPolicy = {
     name: "hasura-jwt-config-matches-api",
     description:
-        "The Hasura JWT config stack output has jwk_url, issuer, audience and claims_namespace, and its audience is the identifier of an Auth0 API in the stack. Stack outputs are known only after an update, so this is checked on `pulumi up`, not on preview.",
+        "The Hasura JWT config stack output has jwk_url, issuer, audience and claims_namespace, and its audience is the identifier of an Auth0 API in the stack. In a preview it checks the config when it is known (it is built from the API's identifier, an input); outputs not known yet are checked on `pulumi up`.",
     enforcementLevel: "mandatory",
     severity: "high",
     validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
@@ -408,10 +474,16 @@ export const hasuraJwtMatchesApi: StackValidationPolicy = {
         if (!stackResource) return;
         const identifiers = new Set(
             args.resources
-                .filter((r) => r.type === TYPES.resourceServer && typeof r.props.identifier === "string")
-                .map((r) => r.props.identifier as string),
+                .filter((r) => r.type === TYPES.resourceServer)
+                .map((r) => peek(r.props, "identifier"))
+                .filter((i): i is string => typeof i === "string"),
         );
-        for (const { name, value } of findHasuraJwtOutputs(stackResource.props)) {
+        const knownOutputs = Object.fromEntries(
+            keysOf(stackResource.props)
+                .map((k) => [k, peek(stackResource.props, k)] as const)
+                .filter(([, v]) => v !== UNKNOWN),
+        );
+        for (const { name, value } of findHasuraJwtOutputs(knownOutputs)) {
             for (const key of HASURA_JWT_KEYS) {
                 const v = value[key];
                 const ok = typeof v === "string" ? v !== "" : Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string" && x !== "");

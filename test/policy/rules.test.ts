@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -18,11 +19,14 @@ import {
     findUnpinnedRequires,
     hasuraJwtMatchesApi,
     noSecretLiteralsInUploadedCode,
+    peek,
     policies,
     postgresRoleLeastPrivilege,
     readOnlyRolesOwnNothing,
     stackOfUrn,
     TYPES,
+    UNKNOWN,
+    UNKNOWN_SENTINELS,
 } from "../../policy/rules";
 import { customDbScripts } from "../../infra/auth0/scripts";
 import { resourceArgs, stackArgs, stackResource, validateResource, validateStack } from "./support";
@@ -228,24 +232,43 @@ describe("action-runtime-pinned-and-deployed", () => {
     });
 });
 
-describe("auth0-fdw-uses-vault-key-id", () => {
+describe("auth0-fdw-uses-vault-key-id (stack)", () => {
     const rule = auth0FdwUsesVaultKeyId;
-    const server = (options: Record<string, string>, fdwName = "auth0_wrapper") => ({ serverName: "auth0_auth0_server", fdwName, options });
+    const server = (options: unknown, fdwName = "auth0_wrapper") => stackResource(TYPES.pgServer, "server", { serverName: "auth0_auth0_server", fdwName, options });
+    const vault = stackResource(TYPES.vaultSecret, "vault", { name: "auth0_auth0_management_api" });
 
-    it("passes api_key_id", async () => {
+    it("passes api_key_id, on any prefix's wrapper", async () => {
         const options = { url: "https://acme.eu.auth0.com/api/v2/users", api_key_id: "5b2c3f1e-0000-4000-8000-000000000000" };
-        expect(await validateResource(rule, resourceArgs(TYPES.pgServer, server(options)))).toEqual([]);
+        expect(await validateStack(rule, stackArgs([server(options), server(options, "acme_dev_wrapper")]))).toEqual([]);
     });
 
     it("rejects an inline api_key, without repeating it", async () => {
         const key = jwt();
-        const violations = await validateResource(rule, resourceArgs(TYPES.pgServer, server({ url: "https://acme.eu.auth0.com/api/v2/users", api_key: key })));
+        const violations = await validateStack(rule, stackArgs([server({ url: "https://acme.eu.auth0.com/api/v2/users", api_key: key })]));
         expect(violations.map((v) => v.message.split(" ")[0])).toEqual(["options.api_key", "options.api_key_id"]);
         for (const v of violations) expect(v.message).not.toContain(key);
     });
 
+    it("in a preview, where the options wait for the Vault secret's id: passes when they come from a Vault secret, rejects otherwise", async () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const fromVault = { ...server(unknown), propertyDependencies: { options: [vault] } };
+        expect(await validateStack(rule, stackArgs([vault, fromVault]))).toEqual([]);
+        const fromElsewhere = { ...server(unknown), propertyDependencies: { options: [stackResource(TYPES.client, "c", {})] } };
+        const violations = await validateStack(rule, stackArgs([fromElsewhere]));
+        expect(violations.map((v) => v.message)).toEqual([expect.stringMatching(/^options are not known yet and come from no Vault secret/)]);
+    });
+
     it("leaves servers of other wrappers alone", async () => {
-        expect(await validateResource(rule, resourceArgs(TYPES.pgServer, server({ api_key: "x" }, "postgres_fdw")))).toEqual([]);
+        expect(await validateStack(rule, stackArgs([server({ api_key: "x" }, "postgres_fdw")]))).toEqual([]);
+    });
+});
+
+describe("the engine's unknown-value sentinels", () => {
+    it("are the policy SDK's, so peek() recognises every kind", async () => {
+        const sdk = createRequire(__filename)("@pulumi/policy/proxy") as Record<string, string>;
+        const names = ["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"];
+        expect(new Set(names.map((n) => sdk[n]))).toEqual(UNKNOWN_SENTINELS);
+        expect(peek({ a: sdk.unknownObjectValue }, "a")).toBe(UNKNOWN);
     });
 });
 
@@ -310,6 +333,17 @@ describe("read-only-roles-own-nothing (stack)", () => {
         expect(violations[0].message).toMatch(/^schema "auth0_app" is owned by "auth0_app"/);
     });
 
+    it("in a preview: an owner not known yet is the role it comes from, or the admin when it comes from none", async () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const reader = stackResource(TYPES.pgRole, "reader-role", { name: "auth0_fdw_reader" });
+        const readerGrant = { ...grant("reader", unknown, ["SELECT"]), propertyDependencies: { role: [reader] } };
+        const ownedByReader = { ...stackResource(TYPES.pgSchema, "schema", { name: "auth0", owner: unknown }), propertyDependencies: { owner: [reader] } };
+        const violations = await validateStack(rule, stackArgs([reader, readerGrant, ownedByReader]));
+        expect(violations.map((v) => v.urn)).toEqual([ownedByReader.urn]);
+        const ownedByAdmin = stackResource(TYPES.pgSchema, "schema", { name: "auth0", owner: unknown });
+        expect(await validateStack(rule, stackArgs([reader, readerGrant, ownedByAdmin]))).toEqual([]);
+    });
+
     it("does not count a role with a write privilege as read-only", async () => {
         const resources = [grant("sync", "auth0_sync", ["SELECT", "INSERT"]), stackResource(TYPES.pgSchema, "schema", { name: "s", owner: "auth0_sync" })];
         expect(await validateStack(rule, stackArgs(resources))).toEqual([]);
@@ -329,6 +363,13 @@ describe("hasura-jwt-config-matches-api (stack)", () => {
 
     it("has nothing to check while outputs are unknown (preview)", async () => {
         expect(await validateStack(rule, stackArgs([api, stack({})]))).toEqual([]);
+    });
+
+    it("in a preview, checks the config when it is known even though other outputs are not", async () => {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        expect(await validateStack(rule, stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.acme.test"), appliedMigrations: unknown })]))).toEqual([]);
+        const violations = await validateStack(rule, stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.other.test"), appliedMigrations: unknown })]));
+        expect(violations).toHaveLength(1);
     });
 
     it("rejects an audience no API has, a missing key, and a jwk_url on another host", async () => {

@@ -103,3 +103,70 @@ export async function validateStack(policy: StackValidationPolicy, args: StackVa
     await policy.validateStack(args, (message, urn) => violations.push({ message, urn }));
     return violations;
 }
+
+/**
+ * Every violation the policy pack reports on a mocked stack, run as the policy engine runs it: each
+ * resource's inputs with secrets unwrapped and behind the engine's unknown-checking proxy, with its
+ * dependencies and property dependencies, and the root stack resource carrying the stack's outputs.
+ * A rule that touches a value the engine does not know yet (a preview) is reported as
+ * "cannot decide during preview": the real engine would downgrade that mandatory rule to advisory.
+ */
+export async function engineViolations(
+    run: { resources: { type: string; name: string; urn: string; raw: Record<string, unknown>; dependencies: string[]; propertyDependencies: Record<string, string[]> }[] },
+    stack: string,
+    outputs: Record<string, unknown>,
+    policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[],
+    unwrap: (value: unknown) => unknown,
+    options: { preview?: boolean; unknownValue?: string } = {},
+): Promise<string[]> {
+    const { unknownCheckingProxy, UnknownValueError } = await import("@pulumi/policy");
+    const inputsOf = (raw: Record<string, unknown>) => {
+        const { __provider: _provider, ...rest } = raw;
+        return unwrap(rest) as Record<string, unknown>;
+    };
+    // Stack rules see each resource's outputs. In the preview of a new resource, every output the
+    // provider computes is unknown: any property that is not an input reads as the unknown sentinel.
+    const outputsOf = (raw: Record<string, unknown>) => {
+        const inputs = inputsOf(raw);
+        if (!options.preview) return inputs;
+        return new Proxy(inputs, {
+            get: (target, key) => (typeof key === "string" && !(key in target) && key !== "then" && key !== "toJSON" ? options.unknownValue : Reflect.get(target, key)),
+        });
+    };
+    const stackType = "pulumi:pulumi:Stack";
+    const resources: PolicyResource[] = run.resources.map((r) => ({ ...stackResource(r.type, r.name, unknownCheckingProxy(outputsOf(r.raw)) as Record<string, unknown>, stack), urn: r.urn }));
+    const inputProps = new Map(run.resources.map((r) => [r.urn, unknownCheckingProxy(inputsOf(r.raw)) as Record<string, unknown>]));
+    const root: PolicyResource = stackResource(stackType, `${PROJECT}-${stack}`, unknownCheckingProxy(outputs) as Record<string, unknown>, stack);
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    run.resources.forEach((r, i) => {
+        const resource = resources[i]!;
+        resource.dependencies = r.dependencies.map((u) => byUrn.get(u)).filter((x): x is PolicyResource => x !== undefined);
+        resource.propertyDependencies = Object.fromEntries(
+            Object.entries(r.propertyDependencies).map(([k, urns]) => [k, urns.map((u) => byUrn.get(u)).filter((x): x is PolicyResource => x !== undefined)]),
+        );
+    });
+    const all = [...resources, root];
+
+    const violations: string[] = [];
+    const decide = async (policy: { name: string }, what: string, fn: () => Promise<Violation[]>) => {
+        try {
+            violations.push(...(await fn()).map((v) => `${policy.name}: ${what}${v.message}`));
+        } catch (e) {
+            if (e instanceof UnknownValueError) violations.push(`${policy.name}: ${what}cannot decide during preview (${(e as Error).message})`);
+            else if ((e as Error).constructor.name !== "NotApplicable") throw e;
+        }
+    };
+    for (const policy of policies) {
+        if ("validateResource" in policy && policy.validateResource) {
+            for (const r of resources) {
+                await decide(policy, `${r.type} ${r.name}: `, () =>
+                    validateResource(policy as ResourceValidationPolicy, { ...resourceArgs(r.type, inputProps.get(r.urn)!, { stack, name: r.name }), urn: r.urn }),
+                );
+            }
+        } else {
+            await decide(policy, "", () => validateStack(policy as StackValidationPolicy, stackArgs(all)));
+        }
+    }
+    return violations;
+}
+

@@ -37,6 +37,8 @@ export interface RecordedResource {
     additionalSecretOutputs: string[];
     /** URNs of the resources it depends on (`dependsOn` and the inputs' resources). */
     dependencies: string[];
+    /** Per input property, the URNs of the resources its value came from. */
+    propertyDependencies: Record<string, string[]>;
 }
 
 export interface MockRun {
@@ -55,11 +57,17 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined;
     getAdditionalsecretoutputsList(): string[];
     getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
 }
 type Monitor = { registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => void };
 
-/** Installs the mocks for `project`/`stack`. Call before building any resource. */
-export async function installMocks(project: string, stack: string): Promise<MockRun> {
+/**
+ * Installs the mocks for `project`/`stack`. Call before building any resource. With `preview`, the
+ * runtime is a dry run as `pulumi preview` is, and each new resource's outputs are its inputs only:
+ * what a provider computes (ids of clients, generated passwords, applied migrations, Vault ids) is
+ * unknown, as the engine reports it during a real preview of a new stack.
+ */
+export async function installMocks(project: string, stack: string, options: { preview?: boolean } = {}): Promise<MockRun> {
     const resources: RecordedResource[] = [];
     const inputsByKey = new Map<string, { inputs: Record<string, unknown>; provider?: string }>();
     vi.spyOn(serializeClosure, "serializeFunction").mockResolvedValue({
@@ -73,6 +81,7 @@ export async function installMocks(project: string, stack: string): Promise<Mock
             newResource: (args) => {
                 inputsByKey.set(`${args.type}::${args.name}`, { inputs: args.inputs, provider: args.provider || undefined });
                 const id = args.type.startsWith("pulumi:providers:") ? `${args.name}_id` : `${args.name}-id`;
+                if (options.preview) return { id: undefined as unknown as string, state: { ...args.inputs } };
                 return { id, state: { ...args.inputs, ...mockComputedState(args.type, args.name, args.inputs) } };
             },
             // Invokes echo their inputs; getAction (kept post-login bindings) also answers an id.
@@ -81,7 +90,7 @@ export async function installMocks(project: string, stack: string): Promise<Mock
         },
         project,
         stack,
-        false,
+        options.preview ?? false,
     );
     const monitor = (pulumi.runtime as unknown as { getMonitor(): Monitor }).getMonitor();
     const original = monitor.registerResource.bind(monitor);
@@ -103,6 +112,7 @@ export async function installMocks(project: string, stack: string): Promise<Mock
                     retainOnDelete: req.getRetainondelete() ?? false,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     dependencies: req.getDependenciesList(),
+                    propertyDependencies: propertyDependencies(req),
                 });
             }
             cb(err, res);
@@ -114,6 +124,14 @@ export async function installMocks(project: string, stack: string): Promise<Mock
         return r;
     };
     return { resources, find, ofType: (type) => resources.filter((r) => r.type === type) };
+}
+
+function propertyDependencies(req: RegisterRequest): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => {
+        out[key] = deps.getUrnsList();
+    });
+    return out;
 }
 
 /** Outputs real providers compute, so that the program's wiring has values to flow. */
@@ -237,14 +255,32 @@ export async function buildMockedStackOf(
     project: string,
     stack: string,
     overrides: Parameters<typeof loadStackConfig>[2] = {},
+    options: { preview?: boolean } = {},
 ): Promise<MockedStack<StackConfig>> {
-    const run = await installMocks(project, stack);
+    const run = await installMocks(project, stack, options);
     loadStackConfig(project, stack, overrides);
     const { config, secrets } = readStackConfig();
     const outputs = buildStack(config, secrets);
-    await valueOf(outputs.appliedMigrations);
+    // In a preview the applied migrations are unknown: an apply on them never runs.
+    if (!options.preview) await valueOf(outputs.appliedMigrations);
     await settle(run);
     return { run, config, outputs };
+}
+
+/** The sentinel the engine sends for a value not known during a preview (`runtime/rpc` unknownValue). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The stack outputs as the engine holds them: known values as they are, values not known yet (a
+ * preview) as the unknown sentinel. Secrets unwrapped, as the policy engine deserializes them.
+ */
+export async function engineOutputs(outputs: StackOutputs): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [key, output] of Object.entries(outputs) as [string, pulumi.Output<unknown>][]) {
+        const internal = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<unknown> };
+        out[key] = (await internal.isKnown) ? await internal.promise() : UNKNOWN_VALUE;
+    }
+    return out;
 }
 
 /** Builds a committed stack (`stacks/Pulumi.<stack>.yaml`, fake secrets), which deploys both sides. */
