@@ -37,7 +37,8 @@ export function postgresUrl(args: { user: pulumi.Input<string>; password: pulumi
     return pulumi.secret(
         pulumi
             .all([args.user, args.password])
-            .apply(([user, password]) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${args.host}:${args.port}/${encodeURIComponent(args.database)}`),
+            // An IPv6 address goes in brackets, as in any URL.
+            .apply(([user, password]) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${args.host.includes(":") ? `[${args.host}]` : args.host}:${args.port}/${encodeURIComponent(args.database)}`),
     );
 }
 
@@ -141,6 +142,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         rolePrefix: pg.rolePrefix,
         statementTimeoutMs: config.customDb.statementTimeoutMs,
         supabase: config.supabase,
+        dedicatedDatabase: config.postgres.dedicatedDatabase,
         allowDataLoss: config.allowDataLoss,
         protect: config.protect,
     }, parent);

@@ -234,6 +234,18 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     if (raw.postgres.schema.startsWith("pg_")) {
         problems.push(`${at("postgres", "schema")}: must not start with pg_ (Postgres reserves those schema names)`);
     }
+    if (raw.supabase && raw.postgres.dedicatedDatabase) {
+        problems.push(`${at("postgres", "dedicatedDatabase")}: cannot be combined with ${at("supabase")}: Supabase's own roles (anon, authenticated, authenticator) connect through PUBLIC`);
+    }
+    // prod: a weaker data safety only when confirmed.
+    if (raw.environment === "prod" && !raw.overrideProdSafety) {
+        if (raw.protect === false) {
+            problems.push(`${at("protect")}: false on prod leaves the user store, the connection, the API and the Vault secret deletable; set ${at("overrideProdSafety")}: true to confirm`);
+        }
+        if (raw.allowDataLoss) {
+            problems.push(`${at("allowDataLoss")}: true on prod lets a delete or a replace drop the user store; set ${at("overrideProdSafety")}: true to confirm`);
+        }
+    }
     if (raw.supabase) {
         const prefix = raw.postgres.rolePrefix;
         if (prefix === raw.postgres.schema) {

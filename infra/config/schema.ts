@@ -19,7 +19,28 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 /** A Postgres identifier we are willing to interpolate (always quoted as well): lower-case, <= 63 bytes. */
 export const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Schemas Postgres or Supabase own: never the stack's. */
-export const RESERVED_SCHEMAS: ReadonlySet<string> = new Set(["pg_catalog", "information_schema", "public", "vault", "extensions", "auth", "storage"]);
+export const RESERVED_SCHEMAS: ReadonlySet<string> = new Set([
+    "pg_catalog",
+    "information_schema",
+    "public",
+    // Supabase's own.
+    "vault",
+    "extensions",
+    "auth",
+    "storage",
+    "realtime",
+    "_realtime",
+    "graphql",
+    "graphql_public",
+    "pgsodium",
+    "pgsodium_masks",
+    "pgbouncer",
+    "net",
+    "cron",
+    "supabase_functions",
+    "supabase_migrations",
+    "_analytics",
+]);
 
 /** A DNS host name (no scheme, no path, no port). */
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -31,6 +52,12 @@ const pgIdentifier = (what: string) =>
 export const AUTH0_CONNECTION_NAME = /^[a-zA-Z0-9](?:-?[a-zA-Z0-9])*$/;
 
 const hostname = z.string().regex(HOSTNAME, "must be a bare host name such as tenant.eu.auth0.com (no scheme, path or port)");
+
+/** A database host: a DNS name, an IPv4 or an IPv6 address (without brackets). */
+const hostAddress = z.string().refine(
+    (v) => HOSTNAME.test(v) || z.ipv4().safeParse(v).success || z.ipv6().safeParse(v).success,
+    "must be a host name, an IPv4 address or an IPv6 address (no brackets, scheme, path or port)",
+);
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -82,7 +109,7 @@ const apiSchema = z.object({
 }).strict();
 
 const postgresSchema = z.object({
-    host: hostname.or(z.ipv4()),
+    host: hostAddress,
     port: integer(1, 65_535).default(5432),
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be a Postgres database name").default("postgres"),
     /** The administrative user Pulumi connects as (Supabase: `postgres`). */
@@ -90,13 +117,19 @@ const postgresSchema = z.object({
     /** Defaults to `require`, or `disable` on the `local` environment. */
     sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
     /** Host the Auth0 scripts and Actions connect to (e.g. a pooler). Defaults to `host`. */
-    publicHost: hostname.or(z.ipv4()).optional(),
+    publicHost: hostAddress.optional(),
     /** Port the Auth0 scripts and Actions connect to. Defaults to `port`. */
     publicPort: integer(1, 65_535).optional(),
     /** Schema holding the user store and profiles. Defaults to `auth0_app`. */
     schema: pgIdentifier("postgres.schema").refine((v) => !RESERVED_SCHEMAS.has(v), "must not be a schema Postgres or Supabase owns").default("auth0_app"),
     /** Prefix of every role this stack creates. Defaults to `auth0`. */
     rolePrefix: pgIdentifier("postgres.rolePrefix").refine((v) => v.length <= 40, "must be at most 40 characters (role names get suffixes)").default("auth0"),
+    /**
+     * The database is this stack's alone: revoke PUBLIC's default CONNECT and TEMP on it, so only the
+     * roles granted CONNECT can log in. Defaults to false; not with Supabase features (Supabase's own
+     * roles connect through PUBLIC).
+     */
+    dedicatedDatabase: boolish.default(false),
 }).strict();
 
 const exactVersion = z.string().regex(EXACT_VERSION, "must be an exact npm version such as 8.11.3 (no range, tag or v prefix)");
@@ -156,7 +189,9 @@ const hasuraSchema = z.object({
     /** Role put in `x-hasura-default-role` and always in `x-hasura-allowed-roles`. Defaults to `user`. */
     defaultRole: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be letters, digits, _ or -").default("user"),
     /** Hasura GraphQL endpoint, required when `sync.mode` is `hasura`. */
-    graphqlUrl: urlString.optional(),
+    graphqlUrl: urlString
+        .refine((v) => !URL.canParse(v) || (new URL(v).username === "" && new URL(v).password === ""), "must not carry credentials (user:password@); the admin secret goes in the hasuraAdminSecret secret")
+        .optional(),
 }).strict();
 
 const syncSchema = z.object({
@@ -200,6 +235,11 @@ export const rawConfigSchema = z.object({
     protect: boolish.optional(),
     /** Let a delete or replace drop tables and their data. Defaults to false. */
     allowDataLoss: boolish.default(false),
+    /**
+     * Confirms, on `prod`, a setting that weakens its data safety (`protect: false` or
+     * `allowDataLoss: true`): without it such a setting is refused. Defaults to false.
+     */
+    overrideProdSafety: boolish.default(false),
     /** Required unless `postgresOnly`. */
     auth0: z.object({
         domain: hostname,

@@ -27,6 +27,8 @@ export interface PostgresDatabaseArgs {
     extensionsSchema?: string;
     /** Let a delete or replace drop tables and their data. Defaults to false. */
     allowDataLoss?: boolean;
+    /** The database is the stack's alone: PUBLIC's CONNECT and TEMP on it are revoked. Defaults to false (Supabase needs them). */
+    dedicatedDatabase?: boolean;
     /** Protect data-holding resources and retain database objects removed from the program. Defaults to false. */
     protect?: boolean;
 }
@@ -141,7 +143,7 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         );
 
         // After the security resource: both rewrite the tables' and functions' catalog rows.
-        const grants = createGrants(name, appSchemaGrants({ schema: args.schema }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
+        const grants = createGrants(name, appSchemaGrants({ schema: args.schema, dedicatedDatabase: args.dedicatedDatabase }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
         this.ready = [schema, this.migrations, this.security, ...Object.values(roles), ...grants];
 
         this.registerOutputs({

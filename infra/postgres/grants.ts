@@ -20,7 +20,7 @@ export function createGrants(
                 `${name}-${grantSuffix(g)}`,
                 {
                     database: args.database,
-                    role: args.roles[g.role],
+                    role: g.role === "public" ? "public" : args.roles[g.role],
                     objectType: g.objectType,
                     ...(g.objectType === "database" ? {} : { schema: g.schema }),
                     ...(g.objectType === "database" || g.objectType === "schema" ? {} : { objects: g.objects }),

@@ -23,8 +23,13 @@ export interface RoleSpec {
     statementTimeoutMs: number;
 }
 
+/** Who a grant is for: one of the stack's roles, or PUBLIC (only ever to revoke its defaults). */
+export type Grantee = RoleKey | "public";
+
 export type Grant =
     | { role: RoleKey; objectType: "database"; privileges: ["CONNECT"] }
+    /** PUBLIC's default CONNECT and TEMP on the database, revoked (a dedicated database only). */
+    | { role: "public"; objectType: "database"; privileges: [] }
     | { role: RoleKey; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
     | { role: RoleKey; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
     | { role: RoleKey; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
@@ -42,11 +47,20 @@ export interface ModelInput {
     foreignTables: string[];
     /** Statement timeout of the scripts' and the sync's roles, in milliseconds. */
     statementTimeoutMs: number;
+    /**
+     * The database is the stack's alone: PUBLIC's default CONNECT and TEMP on it are revoked. Off on
+     * Supabase, whose own roles (anon, authenticated, service_role...) connect through PUBLIC.
+     */
+    dedicatedDatabase?: boolean;
 }
 
 /** Tables the migrations create, and the columns of the user store other roles may read. */
 export const TABLES = { users: "users", profiles: "profiles" } as const;
 export const USER_PUBLIC_COLUMNS = ["id", "email", "nickname", "email_verified", "user_metadata", "created_at", "updated_at"] as const;
+/** The only columns of a stored user the scripts change: change_password and a login's rehash, verify. */
+export const USER_SCRIPT_UPDATE_COLUMNS = ["password_hash", "email_verified"] as const;
+/** The only columns of a profile the sync's upsert changes. */
+export const PROFILE_SYNC_UPDATE_COLUMNS = ["user_name", "last_seen"] as const;
 export const FUNCTIONS = { currentUserId: "current_user_id" } as const;
 
 export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeoutMs">): RoleSpec[] {
@@ -66,16 +80,25 @@ export function privilegeModel(input: ModelInput): Grant[] {
     return grants;
 }
 
-/** Grants on the database and the user-store schema (created with the tables). */
-export function appSchemaGrants(input: Pick<ModelInput, "schema">): Grant[] {
+/**
+ * Grants on the database and the user-store schema (created with the tables). UPDATE is granted on
+ * the columns each writer changes, never on the table: the scripts cannot rewrite a user's id, email
+ * or app_metadata (which feeds the Hasura roles), the sync cannot rewrite a profile's user_id. Each
+ * column grant comes after its role's table grant on the same table (the chain of {@link grantOrder}):
+ * revoking a table privilege revokes it on the columns too.
+ */
+export function appSchemaGrants(input: Pick<ModelInput, "schema" | "dedicatedDatabase">): Grant[] {
     const { schema } = input;
     return [
+        ...(input.dedicatedDatabase ? [{ role: "public", objectType: "database", privileges: [] } as Grant] : []),
         { role: "scripts", objectType: "database", privileges: ["CONNECT"] },
         { role: "sync", objectType: "database", privileges: ["CONNECT"] },
         { role: "scripts", objectType: "schema", schema, privileges: ["USAGE"] },
-        { role: "scripts", objectType: "table", schema, objects: [TABLES.users], privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] },
+        { role: "scripts", objectType: "table", schema, objects: [TABLES.users], privileges: ["SELECT", "INSERT", "DELETE"] },
+        { role: "scripts", objectType: "column", schema, objects: [TABLES.users], columns: [...USER_SCRIPT_UPDATE_COLUMNS], privileges: ["UPDATE"] },
         { role: "sync", objectType: "schema", schema, privileges: ["USAGE"] },
-        { role: "sync", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT", "INSERT", "UPDATE"] },
+        { role: "sync", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT", "INSERT"] },
+        { role: "sync", objectType: "column", schema, objects: [TABLES.profiles], columns: [...PROFILE_SYNC_UPDATE_COLUMNS], privileges: ["UPDATE"] },
         { role: "app", objectType: "schema", schema, privileges: ["USAGE"] },
         { role: "app", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT"] },
         { role: "app", objectType: "column", schema, objects: [TABLES.users], columns: [...USER_PUBLIC_COLUMNS], privileges: ["SELECT"] },
@@ -100,7 +123,7 @@ export function assertModelIsSound(grants: Grant[]): void {
         if (g.objectType !== "schema" && g.objectType !== "database" && g.objects.length === 0) {
             throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} lists no objects (the provider would grant on ALL of them)`);
         }
-        if (g.privileges.length === 0) throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} has no privileges`);
+        if (g.privileges.length === 0 && g.role !== "public") throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} has no privileges`);
         const key = `${g.role}/${g.objectType}/${where}/${g.objectType === "column" ? g.objects[0] : ""}`;
         if (seen.has(key)) throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${where}; the postgresql provider would revoke one with the other`);
         seen.add(key);
@@ -161,6 +184,7 @@ export function ident(name: string): string {
  * model to a real database (the provider plugin cannot run here) and by the docs.
  */
 export function grantSql(g: Grant, roles: Record<RoleKey, string>, database: string): string {
+    if (g.role === "public") return `REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`;
     const role = ident(roles[g.role]);
     const privs = g.privileges.join(", ");
     switch (g.objectType) {

@@ -3,7 +3,7 @@ import { ident, RoleKey, TABLES } from "./privileges";
 
 /**
  * The database's security objects that the migrations create and that can disappear without the
- * migrations knowing: row-level security on the tables, the policies (the postgresql provider deletes
+ * migrations knowing: row-level security on the tables (enabled and forced), the policies (the postgresql provider deletes
  * a role with REASSIGN OWNED, DROP OWNED, DROP ROLE, and DROP OWNED drops every policy naming the
  * role; the ledger still says the migration ran), PUBLIC's EXECUTE on the schema's functions, and who
  * owns the tables and functions. One declaration here; the `DatabaseSecurity` dynamic resource
@@ -24,7 +24,11 @@ export interface PolicySpec {
 
 export interface SecurityModel {
     schema: string;
-    /** Tables with row-level security enabled. */
+    /**
+     * Tables with row-level security enabled and forced: forced, the owner (the admin role the
+     * migrations run as, which Hasura on Supabase often connects as) is held to the policies too,
+     * and with none of its own it sees no row.
+     */
     rlsTables: string[];
     policies: PolicySpec[];
     /** Functions (no arguments) of the schema that PUBLIC must not execute. */
@@ -64,7 +68,7 @@ export function createPolicySql(schema: string, p: PolicySpec): string {
 /** What the catalog holds for the model's objects. */
 export interface SecurityCatalog {
     currentUser: string;
-    tables: { name: string; rls: boolean; owner: string }[];
+    tables: { name: string; rls: boolean; forced: boolean; owner: string }[];
     policies: { table: string; name: string; permissive: string; roles: string[]; cmd: string; qual: string | null; withCheck: string | null }[];
     functions: { name: string; owner: string; publicExecute: boolean }[];
 }
@@ -75,8 +79,8 @@ export type RecordedPolicies = Record<string, { qual: string | null; withCheck: 
 /** Reads the catalog rows of the model's objects (read-only: safe in a preview). */
 export async function readSecurityCatalog(client: ClientBase, model: SecurityModel): Promise<SecurityCatalog> {
     const user = await client.query<{ u: string }>("SELECT current_user AS u");
-    const tables = await client.query<{ name: string; rls: boolean; owner: string }>(
-        `SELECT c.relname AS name, c.relrowsecurity AS rls, pg_get_userbyid(c.relowner) AS owner
+    const tables = await client.query<SecurityCatalog["tables"][number]>(
+        `SELECT c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced, pg_get_userbyid(c.relowner) AS owner
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p')`,
         [model.schema, model.rlsTables],
@@ -110,6 +114,7 @@ export function securityDrift(model: SecurityModel, catalog: SecurityCatalog, re
         const t = catalog.tables.find((x) => x.name === name);
         if (!t) continue;
         if (!t.rls) drift.push(`row-level security is off on ${q(name)}`);
+        else if (!t.forced) drift.push(`row-level security is not forced on ${q(name)} (its owner sees every row)`);
         if (t.owner !== catalog.currentUser) drift.push(`${q(name)} is owned by ${t.owner}, not by ${catalog.currentUser} (the migrations' owner)`);
     }
     const existing = new Set(catalog.tables.map((t) => t.name));
@@ -156,6 +161,7 @@ export async function applySecurity(client: ClientBase, model: SecurityModel): P
         const existing = new Set(before.tables.map((t) => t.name));
         for (const t of before.tables) {
             await client.query(`ALTER TABLE ${s}.${ident(t.name)} ENABLE ROW LEVEL SECURITY`);
+            await client.query(`ALTER TABLE ${s}.${ident(t.name)} FORCE ROW LEVEL SECURITY`);
             if (t.owner !== before.currentUser) await client.query(`ALTER TABLE ${s}.${ident(t.name)} OWNER TO CURRENT_USER`);
         }
         for (const p of model.policies.filter((x) => existing.has(x.table))) {

@@ -38,17 +38,29 @@ describe("the catalog matches the model, both ways", () => {
         }
     });
 
-    it.each(ROLE_KEYS)("column privileges of %s on the user store", async (key) => {
+    it.each(ROLE_KEYS)("column privileges of %s on the user store and the profiles", async (key) => {
         const role = stack.roles[key].name;
-        const columns = (await query(stack.db.url, "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", [`${stack.schema}.users`])).map((r) => r.attname as string);
-        expect(columns).toContain("password_hash");
-        const columnGrant = stack.grants.find((g) => g.role === key && g.objectType === "column");
-        const tableSelect = tableGrant(key, TABLES.users)?.privileges.includes("SELECT") ?? false;
-        for (const column of columns) {
-            const expected = tableSelect || (columnGrant?.objectType === "column" && columnGrant.columns.includes(column));
-            const [row] = await query(stack.db.url, "SELECT has_column_privilege($1, $2, $3, 'SELECT') AS ok", [role, `${stack.schema}.users`, column]);
-            expect({ key, column, ok: row!.ok }).toEqual({ key, column, ok: expected });
+        for (const table of [TABLES.users, TABLES.profiles]) {
+            const columns = (await query(stack.db.url, "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", [`${stack.schema}.${table}`])).map((r) => r.attname as string);
+            if (table === TABLES.users) expect(columns).toContain("password_hash");
+            const onTable = tableGrant(key, table)?.privileges ?? [];
+            const columnGrants = stack.grants.filter((g): g is Extract<Grant, { objectType: "column" }> => g.role === key && g.objectType === "column" && g.objects[0] === table);
+            for (const priv of ["SELECT", "INSERT", "UPDATE"] as const) {
+                for (const column of columns) {
+                    const expected = (onTable as string[]).includes(priv) || columnGrants.some((g) => (g.privileges as string[]).includes(priv) && g.columns.includes(column));
+                    const [row] = await query(stack.db.url, "SELECT has_column_privilege($1, $2, $3, $4) AS ok", [role, `${stack.schema}.${table}`, column, priv]);
+                    expect({ key, table, column, priv, ok: row!.ok }).toEqual({ key, table, column, priv, ok: expected });
+                }
+            }
         }
+    });
+
+    it("the writers may UPDATE only the columns they write (never a user's id, email or app_metadata, never a profile's user_id)", () => {
+        const updates = stack.grants.filter((g) => (g.privileges as string[]).includes("UPDATE"));
+        expect(updates.map((g) => [g.role, g.objectType, g.objectType === "column" ? g.columns : []])).toEqual([
+            ["scripts", "column", ["password_hash", "email_verified"]],
+            ["sync", "column", ["user_name", "last_seen"]],
+        ]);
     });
 
     it.each(ROLE_KEYS)("schema, function and database privileges of %s", async (key) => {
@@ -61,7 +73,8 @@ describe("the catalog matches the model, both ways", () => {
         const [fn] = await query(stack.db.url, "SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok", [role, `${stack.schema}.current_user_id()`]);
         expect(fn!.ok).toBe(execute);
 
-        const connect = stack.grants.some((g) => g.role === key && g.objectType === "database");
+        // Not a dedicated database (the default): PUBLIC keeps its CONNECT, as the program leaves it.
+        const connect = stack.grants.some((g) => g.role === key && g.objectType === "database") || !stack.model.dedicatedDatabase;
         const [db] = await query(stack.db.url, "SELECT has_database_privilege($1, $2, 'CONNECT') AS ok, has_database_privilege($1, $2, 'CREATE') AS create", [role, stack.db.name]);
         expect(db).toEqual({ ok: connect, create: false });
     });
@@ -90,6 +103,10 @@ describe("logged in as each role", () => {
         await expectDenied(url, `TRUNCATE ${ident(stack.schema)}.users`);
         await expectDenied(url, `CREATE TABLE ${ident(stack.schema)}.evil (x int)`);
         await expectDenied(url, `SELECT * FROM ${ident(stack.schema)}.${ident(LEDGER_TABLE)}`);
+        await expect(query(url, `UPDATE ${ident(stack.schema)}.users SET password_hash = $2, email_verified = true WHERE id = $1`, [row!.id, hash])).resolves.toEqual([]);
+        for (const column of ["app_metadata = '{\"roles\": [\"admin\"]}'", "email = 'other@example.test'", "id = gen_random_uuid()", "user_metadata = '{}'", "nickname = 'x'"]) {
+            await expectDenied(url, `UPDATE ${ident(stack.schema)}.users SET ${column} WHERE id = $1`, [row!.id]);
+        }
         await expect(query(url, `DELETE FROM ${ident(stack.schema)}.users WHERE id = $1`, [row!.id])).resolves.toEqual([]);
     });
 
@@ -100,6 +117,8 @@ describe("logged in as each role", () => {
         expect(await query(url, upsert, ["auth0|sync-check", "first"])).toEqual([{ user_name: "first" }]);
         expect(await query(url, upsert, ["auth0|sync-check", "second"])).toEqual([{ user_name: "second" }]);
         await expectDenied(url, `DELETE FROM ${ident(stack.schema)}.profiles`);
+        await expectDenied(url, `UPDATE ${ident(stack.schema)}.profiles SET user_id = 'auth0|someone-else' WHERE user_id = 'auth0|sync-check'`);
+        await expectDenied(url, `UPDATE ${ident(stack.schema)}.profiles SET created_at = now() WHERE user_id = 'auth0|sync-check'`);
         await expectDenied(url, `SELECT email FROM ${ident(stack.schema)}.users`);
         await expectDenied(url, `CREATE TABLE ${ident(stack.schema)}.evil (x int)`);
     });
@@ -168,6 +187,14 @@ describe("row-level security: a session sees only its own rows", () => {
         expect(await asApp({ "hasura.user": "" }, users())).toEqual([]);
         await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `SELECT password_hash FROM ${ident(stack.schema)}.users`)).rejects.toThrow(/permission denied/);
         expect(USER_PUBLIC_COLUMNS).not.toContain("password_hash");
+    });
+
+    it("a session that names two different users (JWT sub and hasura.user) is no user", async () => {
+        const both = (hasuraId: string) => ({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }), "hasura.user": JSON.stringify({ "x-hasura-user-id": hasuraId }) });
+        expect(await asApp(both(`auth0|${ids.b}`), profiles())).toEqual([]);
+        expect(await asApp(both(`auth0|${ids.b}`), users())).toEqual([]);
+        // Both naming the same user is that user.
+        expect(await asApp(both(`auth0|${ids.a}`), profiles())).toEqual([{ user_id: `auth0|${ids.a}` }]);
     });
 
     it("the app role cannot write", async () => {

@@ -63,7 +63,7 @@ describe("two stacks on one database", () => {
         const wrappers = (await query(db.url, "SELECT fdwname FROM pg_foreign_data_wrapper ORDER BY 1")).map((r) => r.fdwname);
         expect(wrappers).toEqual([`${a}_wrapper`, `${b}_wrapper`].sort());
         for (const p of [a, b]) {
-            expect(await query(db.url, `SELECT count(*)::int AS n FROM ${ident(`${p}_app`)}.schema_migrations`)).toEqual([{ n: 2 }]);
+            expect(await query(db.url, `SELECT count(*)::int AS n FROM ${ident(`${p}_app`)}.schema_migrations`)).toEqual([{ n: 3 }]);
             expect(await query(db.url, "SELECT to_regclass($1) IS NOT NULL AS present", [`${ident(p)}.users`])).toEqual([{ present: true }]);
         }
         expect(foreignDataNames("auth0")).toMatchObject({ wrapper: "auth0_wrapper", schema: "auth0" });

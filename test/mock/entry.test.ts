@@ -50,7 +50,7 @@ describe("the Pulumi program", () => {
         const config = JSON.parse(await valueOf(program.hasuraJwtConfig!));
         await settle(run);
         expect(config.audience).toBe("https://api.dev.acme.test");
-        expect(await valueOf(program.appliedMigrations)).toEqual(["001_user_store", "002_profiles"]);
+        expect(await valueOf(program.appliedMigrations)).toEqual(["001_user_store", "002_profiles", "003_one_session_user"]);
         expect(program.managementTokenVaultSecretId).toBeDefined();
         expect(run.resources.length).toBeGreaterThan(40);
     });

@@ -68,13 +68,55 @@ CREATE POLICY profiles_app_own ON "auth0_app".profiles
 -- down
 DROP TABLE IF EXISTS "auth0_app".profiles;
 
+-- 003_one_session_user (sha256 5df2e9581caed237783d9a8a8132c2a217d2483aa5e29dbe548e9cb6db4aa44f)
+-- up
+CREATE OR REPLACE FUNCTION "auth0_app".current_user_id() RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+  SELECT CASE
+           WHEN hasura IS NOT NULL AND jwt IS NOT NULL AND hasura <> jwt THEN NULL
+           ELSE COALESCE(hasura, jwt)
+         END
+    FROM (SELECT NULLIF(NULLIF(current_setting('hasura.user', true), '')::jsonb ->> 'x-hasura-user-id', '') AS hasura,
+                 NULLIF(NULLIF(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '') AS jwt) AS ids
+$$;
+COMMENT ON FUNCTION "auth0_app".current_user_id() IS
+  'The user of this session: Hasura''s x-hasura-user-id or the sub claim PostgREST/Supabase sets; none when both are set and differ.';
+-- down
+CREATE OR REPLACE FUNCTION "auth0_app".current_user_id() RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+AS $$
+  SELECT COALESCE(
+    NULLIF(NULLIF(current_setting('hasura.user', true), '')::jsonb ->> 'x-hasura-user-id', ''),
+    NULLIF(NULLIF(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub', '')
+  )
+$$;
+COMMENT ON FUNCTION "auth0_app".current_user_id() IS
+  'The user of this session: Hasura''s x-hasura-user-id, else the sub claim PostgREST/Supabase sets.';
+
+-- security (DatabaseSecurity, on every up)
+ALTER TABLE "auth0_app"."users" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "auth0_app"."users" FORCE ROW LEVEL SECURITY;
+ALTER TABLE "auth0_app"."profiles" ENABLE ROW LEVEL SECURITY;
+ALTER TABLE "auth0_app"."profiles" FORCE ROW LEVEL SECURITY;
+CREATE POLICY "users_scripts_all" ON "auth0_app"."users" AS PERMISSIVE FOR ALL TO "auth0_scripts" USING (true) WITH CHECK (true);
+CREATE POLICY "users_app_own" ON "auth0_app"."users" AS PERMISSIVE FOR SELECT TO "auth0_app_reader" USING ('auth0|' || id::text = "auth0_app".current_user_id());
+CREATE POLICY "profiles_sync_all" ON "auth0_app"."profiles" AS PERMISSIVE FOR ALL TO "auth0_sync" USING (true) WITH CHECK (true);
+CREATE POLICY "profiles_app_own" ON "auth0_app"."profiles" AS PERMISSIVE FOR SELECT TO "auth0_app_reader" USING (user_id = "auth0_app".current_user_id());
+REVOKE ALL ON FUNCTION "auth0_app"."current_user_id"() FROM PUBLIC;
+REVOKE ALL ON FUNCTION "auth0_app"."touch_updated_at"() FROM PUBLIC;
+
 -- grants
 GRANT CONNECT ON DATABASE "postgres" TO "auth0_scripts";
 GRANT CONNECT ON DATABASE "postgres" TO "auth0_sync";
 GRANT USAGE ON SCHEMA "auth0_app" TO "auth0_scripts";
-GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "auth0_app"."users" TO "auth0_scripts";
+GRANT SELECT, INSERT, DELETE ON TABLE "auth0_app"."users" TO "auth0_scripts";
+GRANT UPDATE ("password_hash", "email_verified") ON TABLE "auth0_app"."users" TO "auth0_scripts";
 GRANT USAGE ON SCHEMA "auth0_app" TO "auth0_sync";
-GRANT SELECT, INSERT, UPDATE ON TABLE "auth0_app"."profiles" TO "auth0_sync";
+GRANT SELECT, INSERT ON TABLE "auth0_app"."profiles" TO "auth0_sync";
+GRANT UPDATE ("user_name", "last_seen") ON TABLE "auth0_app"."profiles" TO "auth0_sync";
 GRANT USAGE ON SCHEMA "auth0_app" TO "auth0_app_reader";
 GRANT SELECT ON TABLE "auth0_app"."profiles" TO "auth0_app_reader";
 GRANT SELECT ("id", "email", "nickname", "email_verified", "user_metadata", "created_at", "updated_at") ON TABLE "auth0_app"."users" TO "auth0_app_reader";

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Client } from "pg";
 import { loadMigrations, Migration } from "../../infra/postgres/migrations";
 import { applyMigrations } from "../../infra/postgres/migrate";
+import { applySecurity, securityModel } from "../../infra/postgres/security";
 import { grantSql, ident, privilegeModel, RoleKey, roleSpecs, ModelInput, Grant, RoleSpec } from "../../infra/postgres/privileges";
 
 export const FIXTURE_SQL = readFileSync(join(__dirname, "..", "fixtures", "supabase-fixture.sql"), "utf8");
@@ -97,14 +98,16 @@ export interface StackDatabase {
 }
 
 /**
- * Applies to a fresh database what the stack's Postgres side does, in the same order: schema,
- * roles (from the same role specs), migrations (the same files and runner), then the grants (the
- * same privilege model, as the SQL the postgresql provider runs).
+ * Applies to a fresh database what the stack's Postgres side does, in the same order, and nothing
+ * more: schema, roles (from the same role specs), migrations (the same files and runner), the
+ * security model (row-level security forced, policies, function privileges), then the grants (the
+ * same privilege model, as the SQL the postgresql provider runs; PUBLIC keeps its defaults on the
+ * database unless `dedicatedDatabase`, as the program does).
  */
 export async function createStackDatabase(
     serverUrl: string,
     label: string,
-    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean } = {},
+    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean; dedicatedDatabase?: boolean } = {},
 ): Promise<StackDatabase> {
     const db = await createTestDatabase(serverUrl, label, { unicodeLocale: options.unicodeLocale });
     const rolePrefix = uniqueRolePrefix(label);
@@ -115,6 +118,7 @@ export async function createStackDatabase(
         rolePrefix,
         foreignTables: options.foreignTables ?? [],
         statementTimeoutMs: options.statementTimeoutMs ?? 5000,
+        dedicatedDatabase: options.dedicatedDatabase ?? false,
     };
     const specs = roleSpecs(model);
     const roles = Object.fromEntries(
@@ -129,14 +133,14 @@ export async function createStackDatabase(
         );
         if (r.statementTimeoutMs > 0) await query(serverUrl, `ALTER ROLE ${ident(r.name)} SET statement_timeout = ${Number(r.statementTimeoutMs)}`);
     }
-    await query(db.url, `REVOKE ALL ON DATABASE ${ident(db.name)} FROM PUBLIC`);
     await query(db.url, `CREATE SCHEMA ${ident(model.schema)}`);
 
     const migrations = loadMigrations({ schema: model.schema, scripts_role: names.scripts, sync_role: names.sync, app_role: names.app });
     const client = new Client({ connectionString: db.url });
     await client.connect();
     try {
-        await applyMigrations(client, model.schema, migrations);
+        await applyMigrations(client, model.schema, migrations, rolePrefix);
+        await applySecurity(client, securityModel(model.schema, names));
     } finally {
         await client.end();
     }

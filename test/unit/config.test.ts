@@ -103,6 +103,20 @@ describe("a valid configuration", () => {
     });
 });
 
+describe("hosts, URLs and prod's data safety", () => {
+    it("accepts an IPv6 database host, and takes ::1 for loopback", () => {
+        const c = parseStackConfig(input(withValue("postgres.host", "2001:db8::10")));
+        expect(c.postgres.host).toBe("2001:db8::10");
+        expect(parseStackConfig(input({ ...withValue("postgres.host", "::1"), postgres: { host: "::1", sslMode: "disable" } })).postgres.sslMode).toBe("disable");
+    });
+
+    it("lets prod weaken its data safety only when overrideProdSafety confirms it", () => {
+        const values = { ...withValue("environment", "prod"), protect: false, allowDataLoss: true, overrideProdSafety: true };
+        const c = parseStackConfig(input(values, { stack: "prod" }));
+        expect([c.protect, c.allowDataLoss]).toEqual([false, true]);
+    });
+});
+
 describe("the Postgres side alone (postgresOnly)", () => {
     const localValues = (extra: Record<string, unknown> = {}) => ({ environment: "local", postgresOnly: true, postgres: { host: "127.0.0.1" }, ...extra });
     const onlyPostgresPassword = { postgresPassword: { encrypted: true } };
@@ -147,6 +161,12 @@ const INVALID: [string, ConfigInput, string][] = [
     ["environment contradicting the stack name", input(withValue("environment", "prod")), `${PROJECT}:environment: is "prod" but the stack is named "dev"`],
     ["unknown top-level key", input({ ...baseValues(), databse: {} }), `${PROJECT}:databse: unknown key`],
     ["unknown nested key", input(withValue("postgres.hots", "x")), `${PROJECT}:postgres.hots: unknown key`],
+    ["a Supabase schema as the user store's", input(withValue("postgres.schema", "graphql_public")), `${PROJECT}:postgres.schema: must not be a schema Postgres or Supabase owns`],
+    ["a host with a port", input(withValue("postgres.host", "db.acme.test:5432")), `${PROJECT}:postgres.host: must be a host name, an IPv4 address or an IPv6 address`],
+    ["a Hasura URL carrying credentials", input(withValue("hasura.graphqlUrl", "https://admin:hunter2@hasura.acme.test/v1/graphql")), `${PROJECT}:hasura.graphqlUrl: must not carry credentials`],
+    ["a dedicated database with Supabase features", input(withValue("postgres.dedicatedDatabase", true)), `${PROJECT}:postgres.dedicatedDatabase: cannot be combined with ${PROJECT}:supabase`],
+    ["prod unprotected without the override", input({ ...withValue("environment", "prod"), protect: false }, { stack: "prod" }), `${PROJECT}:protect: false on prod leaves the user store`],
+    ["prod allowing data loss without the override", input({ ...withValue("environment", "prod"), allowDataLoss: true }, { stack: "prod" }), `${PROJECT}:allowDataLoss: true on prod lets a delete or a replace drop the user store; set ${PROJECT}:overrideProdSafety: true to confirm`],
     ["a pg_ user-store schema", input(withValue("postgres.schema", "pg_users")), `${PROJECT}:postgres.schema: must not start with pg_`],
     ["the foreign tables' schema (the role prefix) equal to the user store's", input(withValue("postgres", { host: "db.ref.supabase.co", schema: "acme", rolePrefix: "acme" })), `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "acme" (the role prefix), so it must differ`],
     ["a role prefix naming a Supabase schema, with Supabase features", input(withValue("postgres.rolePrefix", "vault")), `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "vault" (the role prefix), which Postgres or Supabase owns`],
