@@ -230,6 +230,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             protect: config.protect,
             secrets: {
                 DEFAULT_ROLE: config.hasura.defaultRole,
+                ALLOWED_ROLES: config.hasura.allowedRoles.join(","),
                 SYNC_MODE: config.sync.mode,
                 SYNC_BLOCKS_LOGIN: String(config.sync.blocksLogin),
                 DB_SCHEMA: pg.schema,

@@ -1,9 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { defaultRoleKey, ENVIRONMENTS, RESERVED_SCHEMAS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { defaultRoleKey, ENVIRONMENTS, HASURA_ROLE_NAME, RESERVED_SCHEMAS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 import { otherStacksOnTenant, readSiblingStackTenants, StackTenant } from "./tenants";
 
-interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api"> {
+interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api" | "hasura"> {
     project: string;
+    /** `allowedRoles`: every role the Hasura claims may carry, the default role first (see {@link hasuraAllowedRoles}). */
+    hasura: Omit<RawConfig["hasura"], "allowedRoles"> & { allowedRoles: string[] };
     stack: string;
     /** Resource-name prefix: `<project>-<stack>`. */
     prefix: string;
@@ -255,6 +257,20 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         }
     }
 
+    // Hasura roles: the admin role bypasses every permission, so it is never the default and is
+    // allowed only when named in an explicit list; a look-alike ("Admin") is refused as a mistake.
+    if (raw.hasura.defaultRole.toLowerCase() === HASURA_ADMIN_ROLE) {
+        problems.push(`${at("hasura", "defaultRole")}: must not be "${raw.hasura.defaultRole}": Hasura's admin role bypasses every permission, so every user would act as an administrator; use a role with permissions (e.g. user)`);
+    }
+    const listed = new Map<string, number>();
+    (raw.hasura.allowedRoles ?? []).forEach((role, i) => {
+        if (listed.has(role)) problems.push(`${at("hasura", "allowedRoles", i)}: "${role}" is already listed at ${at("hasura", "allowedRoles", listed.get(role)!)}`);
+        else listed.set(role, i);
+        if (role !== HASURA_ADMIN_ROLE && role.toLowerCase() === HASURA_ADMIN_ROLE) {
+            problems.push(`${at("hasura", "allowedRoles", i)}: "${role}" reads like Hasura's admin role but is not it (role names are case-sensitive); write "${HASURA_ADMIN_ROLE}" only if users may bypass every permission, else choose another name`);
+        }
+    });
+
     // Supabase-only features and the sync.
     if (raw.sync.mode === "hasura" && !raw.hasura.graphqlUrl) {
         problems.push(`${at("hasura", "graphqlUrl")}: required when ${at("sync", "mode")} is "hasura"`);
@@ -292,6 +308,11 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         project,
         stack,
         prefix: `${project}-${stack}`,
+        hasura: {
+            defaultRole: raw.hasura.defaultRole,
+            graphqlUrl: raw.hasura.graphqlUrl,
+            allowedRoles: hasuraAllowedRoles(raw.hasura.defaultRole, raw.hasura.allowedRoles, api.roles.map((r) => r.name)),
+        },
         protect: raw.protect ?? raw.environment === "prod",
         postgres: {
             ...raw.postgres,
@@ -300,6 +321,19 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
             publicPort: raw.postgres.publicPort ?? raw.postgres.port,
         },
     };
+}
+
+/** Hasura's built-in role: it bypasses every permission. */
+export const HASURA_ADMIN_ROLE = "admin";
+
+/**
+ * Every role the Hasura claims may carry, the default role first: the stack's explicit
+ * `hasura.allowedRoles` when it has one, else the API's role names that are Hasura role names,
+ * leaving out `admin` in any case (only an explicit list can allow Hasura's admin role).
+ */
+export function hasuraAllowedRoles(defaultRole: string, explicit: readonly string[] | undefined, apiRoleNames: readonly string[]): string[] {
+    const others = explicit ?? apiRoleNames.filter((name) => HASURA_ROLE_NAME.test(name) && name.toLowerCase() !== HASURA_ADMIN_ROLE);
+    return [...new Set([defaultRole, ...others])];
 }
 
 /** Parses a config value as the Pulumi CLI stores it (objects, arrays, numbers and booleans as JSON text). */

@@ -185,9 +185,24 @@ const customDbSchema = z.object({
     modules: scriptModulesSchema.default(scriptModulesSchema.parse({})),
 }).strict();
 
+/** A Hasura role name as the claims carry it (the hasura-claims Action checks the same pattern). */
+export const HASURA_ROLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const hasuraRole = z.string().regex(HASURA_ROLE_NAME, "must be letters, digits, _ or -");
+
 const hasuraSchema = z.object({
-    /** Role put in `x-hasura-default-role` and always in `x-hasura-allowed-roles`. Defaults to `user`. */
-    defaultRole: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be letters, digits, _ or -").default("user"),
+    /**
+     * Role put in `x-hasura-default-role` and always in `x-hasura-allowed-roles`. Never `admin` (in
+     * any case): Hasura's admin role bypasses every permission. Defaults to `user`.
+     */
+    defaultRole: hasuraRole.default("user"),
+    /**
+     * The roles `x-hasura-allowed-roles` may carry besides the default role: a user's RBAC role or
+     * `app_metadata.roles` entry reaches the claims only when it is listed here, exactly. Hasura's
+     * `admin` role, which bypasses every permission, only when this list names it. Defaults to the
+     * API's role names (`api.roles[].name`) that are role names, never `admin`.
+     */
+    allowedRoles: z.array(hasuraRole).optional(),
     /** Hasura GraphQL endpoint, required when `sync.mode` is `hasura`. */
     graphqlUrl: urlString
         .refine((v) => !URL.canParse(v) || (new URL(v).username === "" && new URL(v).password === ""), "must not carry credentials (user:password@); the admin secret goes in the hasuraAdminSecret secret")

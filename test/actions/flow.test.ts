@@ -14,7 +14,7 @@ const loaded = ACTIONS.map((spec) => loadAction(spec, { timeLimitMs: 10_000, int
 function bound(overrides: Partial<Record<string, Record<string, string | undefined>>> = {}): BoundAction[] {
     const secrets: Record<string, Record<string, string | undefined>> = {
         "profile-defaults": {},
-        "hasura-claims": { DEFAULT_ROLE: "user" },
+        "hasura-claims": { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
         "user-sync": { SYNC_MODE: "postgres", SYNC_BLOCKS_LOGIN: "true", DB_SCHEMA: stack.schema, DB_URL: stack.urlFor("sync"), DB_SSL: "disable" },
     };
     return loaded.map((action) => ({ action, secrets: { ...secrets[action.spec.key], ...overrides[action.spec.key] } }));

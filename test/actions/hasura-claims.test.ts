@@ -27,22 +27,63 @@ describe("hasura-claims", () => {
         expect(action.spec.code).toContain(`"${HASURA_CLAIMS_NAMESPACE}"`);
     });
 
-    it("merges RBAC roles and app_metadata.roles after the default role, de-duplicated", async () => {
+    it("merges the allowed RBAC roles and app_metadata.roles after the default role, de-duplicated", async () => {
         const { event, claims } = await claimsFor({
-            secrets: { DEFAULT_ROLE: "user" },
-            authorization: { roles: ["editor", "user", "admin", "editor"] },
-            user: { app_metadata: { roles: ["admin", "billing", "user"] } },
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor,billing" },
+            authorization: { roles: ["editor", "user", "editor"] },
+            user: { app_metadata: { roles: ["billing", "user"] } },
         });
         expect(claims).toEqual({
             "x-hasura-default-role": "user",
-            "x-hasura-allowed-roles": ["user", "editor", "admin", "billing"],
+            "x-hasura-allowed-roles": ["user", "editor", "billing"],
             "x-hasura-user-id": event.user.user_id,
         });
         expect(event.user.user_id).toMatch(/^auth0\|/);
     });
 
+    it("leaves out every role ALLOWED_ROLES does not list, exactly (case counts), after trimming", async () => {
+        const { claims, result } = await claimsFor({
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+            authorization: { roles: ["Editor", " editor ", "support", "editor\u200b"] },
+            user: { app_metadata: { roles: ["billing", "EDITOR"] } },
+        });
+        expect(claims["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
+        expect(result.logs).toEqual([]);
+    });
+
+    describe("Hasura's admin role (it bypasses every permission)", () => {
+        const ADMIN_VARIANTS = ["admin", "Admin", "ADMIN", " admin ", "\tadmin\n"];
+
+        it("never reaches the claims from RBAC or app_metadata.roles unless ALLOWED_ROLES lists it", async () => {
+            const { claims, result } = await claimsFor({
+                secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+                authorization: { roles: [...ADMIN_VARIANTS, "editor"] },
+                user: { app_metadata: { roles: ADMIN_VARIANTS } },
+            });
+            expect(claims["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
+            expect(JSON.stringify(result.accessTokenClaims).toLowerCase()).not.toContain("admin");
+            expect(result.logs.map((l) => l.text)).toEqual(["hasura-claims: the user holds an admin role that ALLOWED_ROLES does not list; left out of the claims"]);
+        });
+
+        it("is carried, as exactly \"admin\", only when ALLOWED_ROLES lists it and the user holds it", async () => {
+            const listed = { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,admin" };
+            const held = await claimsFor({ secrets: listed, authorization: { roles: [" admin ", "Admin"] }, user: { app_metadata: {} } });
+            expect(held.claims["x-hasura-allowed-roles"]).toEqual(["user", "admin"]);
+            const notHeld = await claimsFor({ secrets: listed, authorization: { roles: ["Admin", "ADMIN"] }, user: { app_metadata: {} } });
+            expect(notHeld.claims["x-hasura-allowed-roles"]).toEqual(["user"]);
+        });
+
+        it.each(ADMIN_VARIANTS)("is refused as DEFAULT_ROLE (%j): the login is denied, naming the secret, and no claims are issued", async (role) => {
+            const result = await action.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: role, ALLOWED_ROLES: "user,admin" }, authorization: { roles: ["admin"] } }));
+            expect(result.error).toBeUndefined();
+            expect(result.calls.map((c) => c.method)).toEqual(["access.deny"]);
+            expect(result.denied).toBe("Login is misconfigured: the hasura-claims Action secret DEFAULT_ROLE is Hasura's admin role, which bypasses every permission.");
+            expect(result.accessTokenClaims).toEqual({});
+        });
+    });
+
     it("always includes the default role, even with no roles anywhere", async () => {
-        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "member" }, authorization: { roles: [] }, user: { app_metadata: {} } });
+        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "member", ALLOWED_ROLES: "editor" }, authorization: { roles: [] }, user: { app_metadata: {} } });
         expect(claims["x-hasura-default-role"]).toBe("member");
         expect(claims["x-hasura-allowed-roles"]).toEqual(["member"]);
     });
@@ -53,7 +94,7 @@ describe("hasura-claims", () => {
         ["an object", { admin: true }],
     ])("ignores app_metadata.roles when it is %s", async (_label, roles) => {
         const { claims, result } = await claimsFor({
-            secrets: { DEFAULT_ROLE: "user" },
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor,admin" },
             authorization: { roles: ["editor"] },
             user: { app_metadata: { roles } },
         });
@@ -62,23 +103,27 @@ describe("hasura-claims", () => {
     });
 
     it("drops blank role names", async () => {
-        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "user" }, authorization: { roles: ["", "  ", "editor"] }, user: { app_metadata: { roles: [""] } } });
+        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "editor" }, authorization: { roles: ["", "  ", "editor"] }, user: { app_metadata: { roles: [""] } } });
         expect(claims["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
     });
 
     it.each([
-        ["missing", undefined, "is not set"],
-        ["blank", "  ", "is not set"],
-        ["malformed", "user role;drop", "is not a role name"],
-    ])("denies the login, naming the secret, when DEFAULT_ROLE is %s, and issues no claims", async (_label, value, problem) => {
-        const result = await action.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: value }, authorization: { roles: ["editor"] } }));
+        ["DEFAULT_ROLE", "missing", { DEFAULT_ROLE: undefined, ALLOWED_ROLES: "user" }, "is not set"],
+        ["DEFAULT_ROLE", "blank", { DEFAULT_ROLE: "  ", ALLOWED_ROLES: "user" }, "is not set"],
+        ["DEFAULT_ROLE", "malformed", { DEFAULT_ROLE: "user role;drop", ALLOWED_ROLES: "user" }, "is not a role name"],
+        ["ALLOWED_ROLES", "missing", { DEFAULT_ROLE: "user", ALLOWED_ROLES: undefined }, "is not set"],
+        ["ALLOWED_ROLES", "blank", { DEFAULT_ROLE: "user", ALLOWED_ROLES: " " }, "is not set"],
+        ["ALLOWED_ROLES", "malformed", { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,,editor;drop" }, "is not a comma-separated list of role names"],
+    ])("denies the login, naming the secret, when %s is %s, and issues no claims", async (secret, _label, secrets, problem) => {
+        const result = await action.invoke(postLoginEvent({ secrets, authorization: { roles: ["editor"] } }));
         expect(result.error).toBeUndefined();
         expect(result.calls.map((c) => c.method)).toEqual(["access.deny"]);
-        expect(result.denied).toContain("DEFAULT_ROLE");
+        expect(result.denied).toContain(secret);
         expect(result.denied).toContain(problem);
+        const value = secrets[secret as keyof typeof secrets];
         if (value?.trim()) expect(result.denied).not.toContain(value);
         expect(result.logs).toHaveLength(1);
         expect(result.logs[0]).toMatchObject({ level: "error" });
-        expect(result.logs[0]!.text).toContain("DEFAULT_ROLE");
+        expect(result.logs[0]!.text).toContain(secret);
     });
 });

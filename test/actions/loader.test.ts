@@ -51,7 +51,7 @@ describe("ACTIONS", () => {
 
     it("lists exactly the secrets each Action reads", async () => {
         expect([...(await secretsRead(actionSpec("profile-defaults"), {}))]).toEqual([]);
-        expect([...(await secretsRead(actionSpec("hasura-claims"), { DEFAULT_ROLE: "user" }))].sort()).toEqual([...actionSpec("hasura-claims").secretNames].sort());
+        expect([...(await secretsRead(actionSpec("hasura-claims"), { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user" }))].sort()).toEqual([...actionSpec("hasura-claims").secretNames].sort());
 
         const port = await freePort();
         const postgres = await secretsRead(actionSpec("user-sync"), {
@@ -80,14 +80,18 @@ describe("ACTIONS", () => {
             { name: "DB_SCHEMA", value: "s" },
             { name: "DB_URL", value: "u" },
         ]);
-        expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user", DB_URL: "x" })).toThrow(/Action "hasura-claims" does not read secret\(s\) DB_URL/);
-        expect(() => actionSecrets("hasura-claims", {})).toThrow(/Action "hasura-claims" needs secret\(s\) DEFAULT_ROLE/);
+        expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user", DB_URL: "x" })).toThrow(/Action "hasura-claims" does not read secret\(s\) DB_URL/);
+        expect(() => actionSecrets("hasura-claims", {})).toThrow(/Action "hasura-claims" needs secret\(s\) DEFAULT_ROLE, ALLOWED_ROLES/);
+        expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user" })).toThrow(/Action "hasura-claims" needs secret\(s\) ALLOWED_ROLES/);
         expect(() => actionSecrets("user-sync", { SYNC_MODE: "postgres", DB_SCHEMA: "s" })).toThrow(/needs secret\(s\) DB_URL/);
         expect(() => actionSecrets("user-sync", { SYNC_MODE: "hasura", DB_SCHEMA: "s" })).toThrow(/needs secret\(s\) HASURA_GRAPHQL_URL, HASURA_ADMIN_SECRET/);
         expect(() => actionSecrets("user-sync", { SYNC_MODE: "mysql", DB_SCHEMA: "s" })).toThrow(/SYNC_MODE must be "postgres" or "hasura"/);
         // A value the caller cannot inspect (e.g. a pulumi Output) is passed through untouched.
         const opaque = { secret: true };
-        expect(actionSecrets<unknown>("hasura-claims", { DEFAULT_ROLE: opaque })).toEqual([{ name: "DEFAULT_ROLE", value: opaque }]);
+        expect(actionSecrets<unknown>("hasura-claims", { DEFAULT_ROLE: opaque, ALLOWED_ROLES: opaque })).toEqual([
+            { name: "DEFAULT_ROLE", value: opaque },
+            { name: "ALLOWED_ROLES", value: opaque },
+        ]);
         for (const key of ["profile-defaults", "hasura-claims", "user-sync"] as const) {
             for (const name of requiredSecretNames(key, "postgres")) expect(actionSpec(key).secretNames).toContain(name);
             for (const name of requiredSecretNames(key, "hasura")) expect(actionSpec(key).secretNames).toContain(name);

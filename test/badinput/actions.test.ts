@@ -88,7 +88,7 @@ describe("a user profile without optional fields", () => {
     });
 
     it("hasura-claims: the default role only, no app_metadata or RBAC roles needed", async () => {
-        const event = bareEvent({}, { DEFAULT_ROLE: "user" });
+        const event = bareEvent({}, { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" });
         const result = await hasuraClaims.invoke(event);
         expectClean(result);
         const claims = { "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user"], "x-hasura-user-id": event.user.user_id };
@@ -111,7 +111,7 @@ describe("a user profile without optional fields", () => {
     it("the whole flow: the defaults fill displayName, the claims and the sync use it; nothing is denied", async () => {
         const bound: BoundAction[] = [
             { action: profileDefaults, secrets: {} },
-            { action: hasuraClaims, secrets: { DEFAULT_ROLE: "user" } },
+            { action: hasuraClaims, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } },
             { action: userSync, secrets: syncSecrets(true) },
         ];
         expect(bound.map((b) => b.action.spec.key)).toEqual(ACTIONS.map((a) => a.key));
@@ -134,7 +134,7 @@ describe("SQL metacharacters and Unicode are data", () => {
         ["combining characters", "Zo\u0065\u0301 A\u030a"],
     ])("%s in a name reach the profile exactly, in user_name and in the claims' user id", async (_label, text) => {
         const id = `auth0|${text}`;
-        const event = postLoginEvent({ user: { user_id: id, name: text, user_metadata: {} }, secrets: { ...syncSecrets(true), DEFAULT_ROLE: "user" } });
+        const event = postLoginEvent({ user: { user_id: id, name: text, user_metadata: {} }, secrets: { ...syncSecrets(true), DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
         expectClean(await userSync.invoke(event));
         expect(await profileOf(id)).toEqual({ user_id: id, user_name: text });
         const claims = await hasuraClaims.invoke(event);
@@ -145,14 +145,18 @@ describe("SQL metacharacters and Unicode are data", () => {
         expect(table[0]!.present).toBe(true);
     });
 
-    it("a role with metacharacters in app_metadata.roles is passed on as a string; a DEFAULT_ROLE with them is refused", async () => {
-        const event = postLoginEvent({ user: { app_metadata: { roles: ["'; DROP TABLE x;--", "a\"b"] } }, secrets: { DEFAULT_ROLE: "user" } });
+    it("a role with metacharacters in app_metadata.roles is left out (no ALLOWED_ROLES entry can be one); a DEFAULT_ROLE or ALLOWED_ROLES with them is refused", async () => {
+        const event = postLoginEvent({ user: { app_metadata: { roles: ["'; DROP TABLE x;--", "a\"b", "editor"] } }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
         const ok = await hasuraClaims.invoke(event);
-        expect((ok.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(["user", "'; DROP TABLE x;--", 'a"b']);
-        const refused = await hasuraClaims.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: "user'; --" } }));
+        expect((ok.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
+        const refused = await hasuraClaims.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: "user'; --", ALLOWED_ROLES: "user" } }));
         expect(refused.denied).toMatch(/DEFAULT_ROLE is not a role name/);
         expect(refused.accessTokenClaims).toEqual({});
         expect(refused.logs.map((l) => l.text).join("\n")).not.toContain("user'; --");
+        const refusedList = await hasuraClaims.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,'; DROP TABLE x;--" } }));
+        expect(refusedList.denied).toMatch(/ALLOWED_ROLES is not a comma-separated list of role names/);
+        expect(refusedList.accessTokenClaims).toEqual({});
+        expect(refusedList.logs.map((l) => l.text).join("\n")).not.toContain("DROP TABLE");
     });
 });
 
@@ -192,11 +196,11 @@ describe("very long strings", () => {
         expect(await profiles()).toEqual(before);
     });
 
-    it("a 1 MB user id or role in the claims is passed on as it is (the Action sets no limit of its own)", async () => {
+    it("a 1 MB user id is passed on as it is (the Action sets no limit of its own); a 10 kB role, which ALLOWED_ROLES cannot list, is left out", async () => {
         const id = `auth0|${MB1}`;
-        const result = await hasuraClaims.invoke(postLoginEvent({ user: { user_id: id, app_metadata: { roles: [KB10] } }, secrets: { DEFAULT_ROLE: "user" } }));
+        const result = await hasuraClaims.invoke(postLoginEvent({ user: { user_id: id, app_metadata: { roles: [KB10] } }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } }));
         expectClean(result);
-        expect(result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE]).toEqual({ "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user", KB10], "x-hasura-user-id": id });
+        expect(result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE]).toEqual({ "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user"], "x-hasura-user-id": id });
     });
 });
 
@@ -224,7 +228,7 @@ describe("fields of the wrong type", () => {
         ["an object", { id: "auth0|x" }],
     ])("a user_id that is %s: user-sync logs it and writes nothing; hasura-claims denies", async (_label, value) => {
         const before = await profiles();
-        const event = bareEvent({ user_id: value, name: "No Id" }, { ...syncSecrets(false), DEFAULT_ROLE: "user" });
+        const event = bareEvent({ user_id: value, name: "No Id" }, { ...syncSecrets(false), DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" });
         if (value === undefined) delete (event.user as unknown as Record<string, unknown>).user_id;
         const sync = await userSync.invoke(event);
         // (An empty user_id is named as it is, "for  failed": cosmetic, left to the Action's author.)
@@ -241,14 +245,14 @@ describe("fields of the wrong type", () => {
         ["an object", { 0: "admin" }, ["user"]],
         ["null", null, ["user"]],
     ])("app_metadata.roles that is %s is ignored with a log line (not a deny)", async (_label, roles, allowed) => {
-        const result = await hasuraClaims.invoke(postLoginEvent({ user: { app_metadata: { roles } }, authorization: { roles: [] }, secrets: { DEFAULT_ROLE: "user" } }));
+        const result = await hasuraClaims.invoke(postLoginEvent({ user: { app_metadata: { roles } }, authorization: { roles: [] }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } }));
         expect(result.denied).toBeUndefined();
         expect((result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(allowed);
         expect(result.logs.map((l) => l.text)).toEqual(["hasura-claims: app_metadata.roles is not an array of strings; ignored"]);
     });
 
     it("RBAC roles with blanks, duplicates and non-strings keep only the distinct non-blank strings", async () => {
-        const event = postLoginEvent({ authorization: { roles: ["", "editor", null, 3, "editor", "user"] as unknown as string[] }, secrets: { DEFAULT_ROLE: "user" } });
+        const event = postLoginEvent({ authorization: { roles: ["", "editor", null, 3, "editor", "user"] as unknown as string[] }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
         const result = await hasuraClaims.invoke(event);
         expectClean(result);
         expect((result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
@@ -256,7 +260,7 @@ describe("fields of the wrong type", () => {
 
     it("no event.user at all: profile-defaults fills 'user', hasura-claims denies, user-sync logs; nothing is written", async () => {
         const before = await profiles();
-        const event = postLoginEvent({ secrets: { ...syncSecrets(false), DEFAULT_ROLE: "user" } });
+        const event = postLoginEvent({ secrets: { ...syncSecrets(false), DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
         delete (event as unknown as Record<string, unknown>).user;
         expect((await profileDefaults.invoke(event)).userMetadata).toEqual({ displayName: "user" });
         expect((await hasuraClaims.invoke(event)).denied).toBe("Login failed: the user has no id.");

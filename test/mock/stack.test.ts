@@ -110,6 +110,10 @@ describe.each(STACKS)("stack %s", (stack) => {
         expect(decodeURIComponent(syncUrl.username)).toBe(`${config.postgres.rolePrefix}_sync`);
         expect(decodeURIComponent(syncUrl.password)).toBe(`${config.prefix}-db-sync-password-generated-password-value`);
         expect(syncSecrets.SYNC_BLOCKS_LOGIN).toBe(String(config.sync.blocksLogin));
+        // The claims carry only the stack's allow-list (the default role and the API's roles), never Hasura's admin role.
+        const claims = actions.find((a) => a.name.endsWith("hasura-claims"))!;
+        const claimsSecrets = Object.fromEntries((claims.inputs.secrets as { name: string; value: string }[]).map((s) => [s.name, s.value]));
+        expect(claimsSecrets).toEqual({ DEFAULT_ROLE: "user", ALLOWED_ROLES: stack === "local" ? "user" : "user,editor" });
     });
 
     it("declares the API with RS256 and the audience, and the SPA with rotating refresh tokens", () => {

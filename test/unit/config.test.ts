@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, ConfigInput, decodeConfigValue, parseStackConfig } from "../../infra/config";
+import { ConfigError, ConfigInput, decodeConfigValue, hasuraAllowedRoles, parseStackConfig } from "../../infra/config";
 
 const PROJECT = "auth0-postgres";
 
@@ -211,6 +211,11 @@ const INVALID: [string, ConfigInput, string][] = [
     ["client secret in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: false }, postgresPassword: { encrypted: true } } }), `${PROJECT}:auth0ClientSecret: is stored in plain text`],
     ["Hasura secret set without the Hasura sync", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } } }), `${PROJECT}:hasuraAdminSecret: is set but`],
     ["refresh window out of range", input(withValue("managementToken", { refreshBeforeSeconds: 5 })), `${PROJECT}:managementToken.refreshBeforeSeconds`],
+    ["Hasura's admin role as the default role", input(withValue("hasura.defaultRole", "admin")), `${PROJECT}:hasura.defaultRole: must not be "admin": Hasura's admin role bypasses every permission`],
+    ["Hasura's admin role in another case as the default role", input(withValue("hasura.defaultRole", "Admin")), `${PROJECT}:hasura.defaultRole: must not be "Admin"`],
+    ["an allowed Hasura role that reads like admin but is not it", input(withValue("hasura.allowedRoles", ["user", "ADMIN"])), `${PROJECT}:hasura.allowedRoles[1]: "ADMIN" reads like Hasura's admin role but is not it`],
+    ["an allowed Hasura role listed twice", input(withValue("hasura.allowedRoles", ["editor", "editor"])), `${PROJECT}:hasura.allowedRoles[1]: "editor" is already listed at ${PROJECT}:hasura.allowedRoles[0]`],
+    ["an allowed Hasura role that is not a role name", input(withValue("hasura.allowedRoles", ["billing admins"])), `${PROJECT}:hasura.allowedRoles[0]: must be letters, digits, _ or -`],
 ];
 
 describe("an invalid configuration is rejected, naming the key", () => {
@@ -241,6 +246,30 @@ describe("an invalid configuration is rejected, naming the key", () => {
         })();
         expect(err?.message).toMatch(/postgresPassword: is stored in plain text/);
         expect(err?.message).toMatch(/auth0ClientSecret: required/);
+    });
+});
+
+describe("hasura.allowedRoles: the roles the Hasura claims may carry", () => {
+    const roles = (names: string[]) => names.map((name) => ({ name, permissions: ["read:profiles"] }));
+
+    it("defaults to the default role and the API's roles, leaving out Hasura's admin role in any case and names that are not role names", () => {
+        const c = parseStackConfig(input(withValue("api.roles", roles(["user", "editor", "Admin", "billing team"]))));
+        expect(c.hasura.allowedRoles).toEqual(["user", "editor"]);
+        const other = parseStackConfig(input({ ...withValue("api.roles", roles(["editor"])), hasura: { defaultRole: "member" } }));
+        expect(other.hasura.allowedRoles).toEqual(["member", "editor"]);
+    });
+
+    it("is exactly the explicit list, after the default role, when the stack gives one; admin only when it is listed", () => {
+        const values = { ...withValue("api.roles", roles(["user", "editor", "admin"])), hasura: { allowedRoles: ["support"] } };
+        expect(parseStackConfig(input(values)).hasura.allowedRoles).toEqual(["user", "support"]);
+        const withAdmin = { ...values, hasura: { allowedRoles: ["editor", "admin", "user"] } };
+        expect(parseStackConfig(input(withAdmin)).hasura.allowedRoles).toEqual(["user", "editor", "admin"]);
+        expect(parseStackConfig(input({ ...values, hasura: { allowedRoles: [] } })).hasura.allowedRoles).toEqual(["user"]);
+    });
+
+    it("hasuraAllowedRoles is the same rule as a pure function", () => {
+        expect(hasuraAllowedRoles("user", undefined, ["editor", "ADMIN", "admin", "user", "a b"])).toEqual(["user", "editor"]);
+        expect(hasuraAllowedRoles("user", ["admin"], ["editor"])).toEqual(["user", "admin"]);
     });
 });
 

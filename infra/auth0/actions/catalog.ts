@@ -76,7 +76,7 @@ export const ACTIONS: readonly ActionSpec[] = [
         name: "Hasura claims",
         code: source("hasura-claims"),
         dependencies: [],
-        secretNames: ["DEFAULT_ROLE"],
+        secretNames: ["DEFAULT_ROLE", "ALLOWED_ROLES"],
     },
     {
         key: "user-sync",
@@ -102,7 +102,7 @@ export function requiredSecretNames(key: ActionKey, syncMode?: "postgres" | "has
         case "profile-defaults":
             return [];
         case "hasura-claims":
-            return ["DEFAULT_ROLE"];
+            return ["DEFAULT_ROLE", "ALLOWED_ROLES"];
         case "user-sync": {
             const common = ["SYNC_MODE", "DB_SCHEMA"];
             if (syncMode === "postgres") return [...common, "DB_URL"];

@@ -9,39 +9,75 @@
  *     id), as Hasura's own Auth0 guide did.
  * Hasura (JWT mode) requires `x-hasura-default-role` (a string) and `x-hasura-allowed-roles`
  * (an array of strings that contains the default role); every other `x-hasura-*` value must be
- * a string. So:
+ * a string. A request may name any allowed role in its `x-hasura-role` header, so every role in
+ * the claims is a role the user can act as. So:
  *   x-hasura-default-role   secret DEFAULT_ROLE
- *   x-hasura-allowed-roles  DEFAULT_ROLE, then the RBAC roles (`event.authorization.roles`), then
- *                           `app_metadata.roles` when that is an array of strings (anything else is
- *                           ignored, with a log line); blank names dropped, de-duplicated, first
- *                           occurrence kept
+ *   x-hasura-allowed-roles  DEFAULT_ROLE, then those of the user's roles that ALLOWED_ROLES lists:
+ *                           the RBAC roles (`event.authorization.roles`), then `app_metadata.roles`
+ *                           when that is an array of strings (anything else is ignored, with a log
+ *                           line). Each name is trimmed, then must equal an ALLOWED_ROLES entry
+ *                           exactly (case counts: "Admin" is not "admin"); the rest are left out.
+ *                           De-duplicated, first occurrence kept.
  *   x-hasura-user-id        `event.user.user_id`
  *
- * Secrets: DEFAULT_ROLE (required, letters, digits, `_` or `-`, at most 64 characters).
+ * Hasura's `admin` role bypasses every permission. It is never the default role (in any case:
+ * "Admin" and " ADMIN " are refused too, as look-alikes), and it reaches the claims only when
+ * ALLOWED_ROLES lists `admin` itself, which the stack does only when `hasura.allowedRoles` names
+ * it explicitly. A user's `admin` role that ALLOWED_ROLES does not list is left out, with a log line.
  *
- * A missing or malformed DEFAULT_ROLE is a deployment error. The login is then DENIED with a
- * reason naming the secret (never its value) and one log line: issuing tokens without the
- * claims would silently lock the user out of Hasura or, worse, let a wrong default apply.
+ * Secrets:
+ *   DEFAULT_ROLE   required; letters, digits, `_` or `-`, at most 64 characters; not `admin`
+ *   ALLOWED_ROLES  required; the roles the claims may carry, comma-separated role names (the
+ *                  default role is always allowed)
+ *
+ * A missing or malformed secret is a deployment error. The login is then DENIED with a reason
+ * naming the secret (never its value) and one log line: issuing tokens without the claims would
+ * silently lock the user out of Hasura or, worse, let a wrong role apply.
  */
 "use strict";
 
 const NAMESPACE = "https://hasura.io/jwt/claims";
 const ROLE = /^[A-Za-z0-9_-]{1,64}$/;
+/** Hasura's built-in role that bypasses every permission. */
+const ADMIN_ROLE = "admin";
 
 function stringRoles(value) {
     if (!Array.isArray(value)) return [];
-    return value.filter((role) => typeof role === "string" && role.trim() !== "");
+    return value.filter((role) => typeof role === "string").map((role) => role.trim()).filter((role) => role !== "");
+}
+
+function isAdminLike(role) {
+    return role.trim().toLowerCase() === ADMIN_ROLE;
+}
+
+/** The problem with DEFAULT_ROLE, or null. */
+function defaultRoleProblem(role) {
+    if (role === "") return "is not set";
+    if (!ROLE.test(role)) return "is not a role name (letters, digits, _ or -, at most 64)";
+    if (isAdminLike(role)) return "is Hasura's admin role, which bypasses every permission";
+    return null;
+}
+
+/** The set of ALLOWED_ROLES, or a problem. */
+function readAllowedRoles(raw) {
+    if (typeof raw !== "string" || raw.trim() === "") return { problem: "is not set" };
+    const roles = raw.split(",").map((role) => role.trim());
+    if (!roles.every((role) => ROLE.test(role))) return { problem: "is not a comma-separated list of role names (letters, digits, _ or -, at most 64)" };
+    return { roles: new Set(roles) };
+}
+
+function misconfigured(api, secret, problem) {
+    console.error(`hasura-claims: Action secret ${secret} ${problem}; login denied`);
+    api.access.deny(`Login is misconfigured: the hasura-claims Action secret ${secret} ${problem}.`);
 }
 
 exports.onExecutePostLogin = async (event, api) => {
     const secrets = event.secrets || {};
     const defaultRole = typeof secrets.DEFAULT_ROLE === "string" ? secrets.DEFAULT_ROLE.trim() : "";
-    if (!ROLE.test(defaultRole)) {
-        const problem = defaultRole === "" ? "is not set" : "is not a role name (letters, digits, _ or -, at most 64)";
-        console.error(`hasura-claims: Action secret DEFAULT_ROLE ${problem}; login denied`);
-        api.access.deny(`Login is misconfigured: the hasura-claims Action secret DEFAULT_ROLE ${problem}.`);
-        return;
-    }
+    const roleProblem = defaultRoleProblem(defaultRole);
+    if (roleProblem !== null) return misconfigured(api, "DEFAULT_ROLE", roleProblem);
+    const allowed = readAllowedRoles(secrets.ALLOWED_ROLES);
+    if (allowed.problem) return misconfigured(api, "ALLOWED_ROLES", allowed.problem);
 
     const user = event.user || {};
     if (typeof user.user_id !== "string" || user.user_id === "") {
@@ -55,7 +91,12 @@ exports.onExecutePostLogin = async (event, api) => {
         console.log("hasura-claims: app_metadata.roles is not an array of strings; ignored");
     }
     const rbacRoles = event.authorization ? event.authorization.roles : undefined;
-    const allowedRoles = [...new Set([defaultRole, ...stringRoles(rbacRoles), ...(appRolesUsable ? stringRoles(appRoles) : [])])];
+    const userRoles = [...stringRoles(rbacRoles), ...(appRolesUsable ? stringRoles(appRoles) : [])];
+    const granted = userRoles.filter((role) => allowed.roles.has(role));
+    if (userRoles.some((role) => isAdminLike(role) && !allowed.roles.has(role))) {
+        console.log("hasura-claims: the user holds an admin role that ALLOWED_ROLES does not list; left out of the claims");
+    }
+    const allowedRoles = [...new Set([defaultRole, ...granted])];
 
     const claims = {
         "x-hasura-default-role": defaultRole,
