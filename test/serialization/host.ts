@@ -176,6 +176,24 @@ async function guard(): Promise<Record<string, unknown>> {
     return { same: same.failures, changed: changed.failures, optedIn: optedIn.failures };
 }
 
+async function supabase(): Promise<Record<string, unknown>> {
+    const p = load("SupabaseThirdPartyAuth");
+    const inputs = {
+        apiUrl: env("HOST_SUPABASE_URL"),
+        projectRef: "abcdefghijklmnopqrst",
+        accessToken: env("HOST_SUPABASE_TOKEN"),
+        oidcIssuerUrl: "https://host.eu.auth0.com/",
+        retry: { maxAttempts: 2, maxTotalWaitMs: 100, baseDelayMs: 1, maxDelayMs: 10 },
+    };
+    const check = await p.check({}, inputs);
+    const created = await p.create(inputs);
+    const read = await p.read(created.id, created.outs);
+    await p.delete(created.id, created.outs);
+    const gone = await p.read(created.id, created.outs);
+    const refused = await errorOf(p.create({ ...inputs, accessToken: "sbp_wrong" }));
+    return { checkFailures: check.failures, type: (created.outs as Outs).type, readId: read.id, gone, refused };
+}
+
 async function vault(): Promise<Record<string, unknown>> {
     const p = load("VaultSecret");
     const inputs = { connection: connection(), name: "host_secret", description: "host test", secret: "first-value" };
@@ -287,6 +305,7 @@ async function main(): Promise<void> {
     await step("token", token);
     await step("security", security);
     await step("guard", guard);
+    await step("supabase", supabase);
     report.failures = failures;
     report.ms = Date.now() - started;
     process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);

@@ -12,14 +12,17 @@ import { join } from "node:path";
 import * as ts from "typescript";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTokenServer, TokenServer } from "../auth0/token-server";
+import { startSupabaseApi, SupabaseApi } from "../supabase/management-api";
 import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
 
-const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard"] as const;
+const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard", "SupabaseThirdPartyAuth"] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
 
 let db: TestDatabase;
 let server: TokenServer;
+let supabaseApi: SupabaseApi;
+const supabaseToken = `sbp_${Date.now().toString(36)}host0token0value`;
 let work: string;
 let password: string;
 
@@ -28,10 +31,12 @@ beforeAll(async () => {
     await installSupabaseFixture(db.url);
     password = decodeURIComponent(new URL(db.url).password);
     server = await startTokenServer(client);
+    supabaseApi = await startSupabaseApi(supabaseToken, ["abcdefghijklmnopqrst"]);
     work = mkdtempSync(join(tmpdir(), "providers-serialized-"));
 });
 afterAll(async () => {
     await server?.close();
+    await supabaseApi?.close();
     await db?.drop();
     if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -104,7 +109,9 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             ManagementApiToken: ["mock-token", "2030-01-01T00:00:00.000Z"],
             DatabaseSecurity: [],
             SettingsGuard: ["app"],
+            SupabaseThirdPartyAuth: "00000000-0000-4000-8000-0000000000aa",
         });
+        expect(resources[token("SupabaseThirdPartyAuth")]).toMatchObject({ secretInputs: ["accessToken"], additionalSecretOutputs: ["accessToken"] });
         expect(resources[token("DatabaseSecurity")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
     });
 
@@ -124,6 +131,8 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             HOST_CLIENT_ID: client.clientId,
             HOST_CLIENT_SECRET: client.clientSecret,
             HOST_AUDIENCE: client.audience,
+            HOST_SUPABASE_URL: supabaseApi.url,
+            HOST_SUPABASE_TOKEN: supabaseToken,
         });
         const r = host.report;
         expect(r.failures, host.stderr).toEqual([]);
@@ -204,6 +213,14 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             updatedDrift: [],
             policies: ["users_scripts_all"],
         });
+        expect(r.supabase).toEqual({
+            checkFailures: [],
+            type: "auth0",
+            readId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+            gone: {},
+            refused: "Error: SupabaseThirdPartyAuth abcdefghijklmnopqrst: list: HTTP 401 Unauthorized",
+        });
+        expect(r.supabase.readId).not.toBe("");
         expect(r.guard).toEqual({
             same: [],
             changed: [{ property: "", reason: expect.stringMatching(/^p:postgres\.schema cannot change from "app" to "other": the change would replace the schema\. Nothing was changed\./) }],

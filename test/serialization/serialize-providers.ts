@@ -24,6 +24,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ManagementApiToken, managementApiTokenProvider } from "../../infra/auth0/management-token";
 import type { PgConnectionInfo } from "../../infra/dynamic/connection";
 import { SettingsGuard, settingsGuardProvider } from "../../infra/dynamic/settings-guard";
+import { SupabaseThirdPartyAuth, thirdPartyAuthProvider } from "../../infra/dynamic/supabase-third-party-auth";
 import {
     DatabaseSecurity,
     databaseSecurityProvider,
@@ -47,6 +48,7 @@ const PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
     ManagementApiToken: managementApiTokenProvider,
     DatabaseSecurity: databaseSecurityProvider,
     SettingsGuard: settingsGuardProvider,
+    SupabaseThirdPartyAuth: thirdPartyAuthProvider,
 };
 
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE|DATABASE_URL|CREDENTIAL)/i;
@@ -104,6 +106,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
                     VaultSecret: { secretId: "00000000-0000-4000-8000-000000000001" },
                     ManagementApiToken: { token: "mock-token", expiresAt: "2030-01-01T00:00:00.000Z", scope: "read:users" },
                     DatabaseSecurity: { drift: [] },
+                    SupabaseThirdPartyAuth: { integrationId: "00000000-0000-4000-8000-0000000000aa", type: "auth0" },
                 };
                 const type = args.type.split(":").at(-1)!;
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...(computed[type] ?? {}) } };
@@ -142,6 +145,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
     const table = new ForeignTable("t", { connection, schema: "auth0", name: "users", server: "s", columns: [{ name: "email", type: "text" }], options: { object: "users" } });
     const security = new DatabaseSecurity("s", { connection, model: securityModel("app", { scripts: "p_scripts", sync: "p_sync", app: "p_app_reader" }) });
     const guard = new SettingsGuard("g", { settings: [{ key: "p:postgres.schema", value: "app", consequence: "c", instead: "i" }], allowDataLoss: false, allowDataLossKey: "p:allowDataLoss" });
+    const tpa = new SupabaseThirdPartyAuth("a", { projectRef: "abcdefghijklmnopqrst", accessToken: "sbp_mock_access_token_value", oidcIssuerUrl: "https://t.example/" });
     const token = new ManagementApiToken("k", { tokenUrl: "https://t.example/oauth/token", clientId: "c", clientSecret: "client-secret-value", audience: "https://t.example/api/v2/", refreshBeforeSeconds: 60 });
 
     const outputs = {
@@ -152,6 +156,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
         ManagementApiToken: [await valueOf(token.token), await valueOf(token.expiresAt)],
         DatabaseSecurity: await valueOf(security.drift),
         SettingsGuard: (await valueOf(guard.settings)).map((x) => x.value),
+        SupabaseThirdPartyAuth: await valueOf(tpa.integrationId),
     };
     const resources: Record<string, unknown> = {};
     for (const [type, r] of registered) {
