@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ACTIONS, ActionSpec, actionSecrets, actionSpec, requiredSecretNames } from "../../infra/auth0/actions";
+import { ACTIONS, ActionSpec, actionSecrets, actionSpec, assembleAction, requiredSecretNames } from "../../infra/auth0/actions";
 import { freePort } from "../support/embedded";
 import { loadAction, postLoginEvent, trackPgPools } from "../support/action-runner";
 
@@ -32,10 +32,10 @@ async function secretsRead(spec: ActionSpec, values: Record<string, string>): Pr
 }
 
 describe("ACTIONS", () => {
-    it("carries each file's exact text, in binding order", () => {
+    it("carries each file's text with its shared snippets inserted, in binding order", () => {
         expect(ACTIONS.map((a) => a.key)).toEqual(["profile-defaults", "hasura-claims", "user-sync"]);
         for (const a of ACTIONS) {
-            expect(a.code).toBe(readFileSync(join(ACTIONS_DIR, `${a.key}.js`), "utf8"));
+            expect(a.code).toBe(assembleAction(a.key, readFileSync(join(ACTIONS_DIR, `${a.key}.js`), "utf8")));
             expect(a.name.length).toBeGreaterThan(0);
         }
         expect(new Set(ACTIONS.map((a) => a.name)).size).toBe(ACTIONS.length);

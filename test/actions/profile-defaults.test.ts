@@ -27,6 +27,32 @@ describe("profile-defaults", () => {
         expect(result.calls).toEqual([]);
     });
 
+    it.each([
+        ["NUL", "Grace\u0000 Hopper", "Grace Hopper"],
+        ["BEL", "\u0007Grace Hopper\u0007", "Grace Hopper"],
+        ["ESC (a terminal sequence)", "Grace \u001b[31mHopper\u001b[0m", "Grace [31mHopper[0m"],
+        ["DEL", "Grace\u007f Hopper", "Grace Hopper"],
+        ["C1 controls (CSI, NEL)", "Grace\u009b Hopper\u0085", "Grace Hopper"],
+        ["line breaks and tabs", "Grace\r\n\tHopper", "Grace Hopper"],
+        ["a bidirectional override", "Grace \u202eHopper\u202c", "Grace Hopper"],
+    ])("removes %s from the name, as user-sync does", async (_label, name, displayName) => {
+        const result = await displayNameSet({ name, user_metadata: {} });
+        expect(result.userMetadata).toEqual({ displayName });
+    });
+
+    it("skips a name, nickname or e-mail that is only control characters", async () => {
+        const result = await displayNameSet({ name: "\u0000\u0007\u001b", nickname: " \u007f ", email: "\u0000@example.com", user_metadata: {} });
+        expect(result.userMetadata).toEqual({ displayName: "user" });
+    });
+
+    it("cleans an existing displayName holding control characters in place (never shortening it), and fills one with nothing left", async () => {
+        const long = `Amazing\u001b Grace ${"x".repeat(80)}`;
+        const cleaned = await displayNameSet({ name: "Grace Hopper", user_metadata: { displayName: long } });
+        expect(cleaned.calls).toEqual([{ method: "user.setUserMetadata", args: ["displayName", `Amazing Grace ${"x".repeat(80)}`] }]);
+        const empty = await displayNameSet({ name: "Grace Hopper", user_metadata: { displayName: "\u0000\u202e" } });
+        expect(empty.userMetadata).toEqual({ displayName: "Grace Hopper" });
+    });
+
     it("skips a name that is only the e-mail address (Auth0's default) and uses the nickname", async () => {
         const result = await displayNameSet({ email: "grace@example.com", name: "Grace@Example.com", nickname: "gracie", user_metadata: {} });
         expect(result.userMetadata).toEqual({ displayName: "gracie" });

@@ -1,9 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { assembleAction } from "./assemble";
 
 /**
  * The post-login Actions, in the order they are bound to the trigger. The `code` is the exact
  * text of each file next to this one: what is uploaded is what the tests execute.
+ *
+ * Code two Actions share (the name rule) is written once in `shared/` and inserted into each by
+ * `assembleAction`: `code` is the assembled text.
  *
  * Order matters: "profile-defaults" fills `user_metadata.displayName` with
  * `api.user.setUserMetadata`, which Auth0 makes visible in `event.user` of the later Actions of
@@ -31,7 +35,7 @@ export interface ActionSpec {
     key: ActionKey;
     /** Display name in the Auth0 dashboard. */
     name: string;
-    /** The exact source uploaded to Auth0. */
+    /** The exact source uploaded to Auth0 (the file, with the shared snippets it asks for inserted). */
     code: string;
     /** npm packages Auth0 installs for the Action (exact versions, the ones the tests run). */
     dependencies: ActionDependency[];
@@ -52,8 +56,11 @@ export const USER_SYNC_SECRETS = [
     "HASURA_TIMEOUT_MS",
 ] as const;
 
+/** Where the Actions' source files are. */
+export const ACTIONS_DIR = __dirname;
+
 function source(key: ActionKey): string {
-    return readFileSync(join(__dirname, `${key}.js`), "utf8");
+    return assembleAction(key, readFileSync(join(ACTIONS_DIR, `${key}.js`), "utf8"));
 }
 
 /** The installed version of a package: the one the tests execute, so the one Auth0 must install. */

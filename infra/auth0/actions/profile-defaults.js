@@ -4,8 +4,15 @@
  *
  * Fills `user_metadata.displayName` when it is missing or blank, from the first usable of:
  * `name` (unless it is just the e-mail address, which Auth0 puts there for database users
- * without a name), `nickname`, the local part of `email`, else "user". The value is trimmed and
- * at most 64 characters. An existing value is never overwritten.
+ * without a name), `nickname`, the local part of `email`, else "user". Every candidate goes
+ * through the name rule (`cleanName`, shared with "user-sync": control characters and
+ * bidirectional overrides removed, line breaks made spaces, trimmed) and is kept to at most 64
+ * characters; a candidate with nothing left is not usable.
+ *
+ * An existing displayName is never replaced by another name. When it is a string the name rule
+ * changes (say, it holds an ESC or a NUL), it is stored back cleaned, never shortened; when
+ * nothing is left of it, it counts as missing. So `user_metadata.displayName` and the synced
+ * `user_name` never differ by a control character.
  *
  * `api.user.setUserMetadata` updates the `event.user` that the next Actions of this trigger
  * receive (Auth0 persists all metadata changes once, at the end of the flow), so "user-sync"
@@ -15,17 +22,9 @@
  */
 "use strict";
 
+// @@SHARED:names@@
+
 const MAX_DISPLAY_NAME = 64;
-
-/** Trims, keeps at most `max` characters (code points, so no half surrogate pair), trims again. */
-function clean(value, max) {
-    if (typeof value !== "string") return "";
-    return Array.from(value.trim()).slice(0, max).join("").trim();
-}
-
-function isMissing(value) {
-    return value === undefined || value === null || (typeof value === "string" && value.trim() === "");
-}
 
 function emailLocalPart(email) {
     if (typeof email !== "string") return "";
@@ -34,15 +33,15 @@ function emailLocalPart(email) {
 }
 
 function defaultDisplayName(user) {
-    const email = typeof user.email === "string" ? user.email.trim() : "";
-    const name = clean(user.name, Number.MAX_SAFE_INTEGER);
+    const email = cleanName(user.email, Infinity);
+    const name = cleanName(user.name, Infinity);
     const candidates = [
         email !== "" && name.toLowerCase() === email.toLowerCase() ? "" : user.name,
         user.nickname,
         emailLocalPart(email),
     ];
     for (const candidate of candidates) {
-        const value = clean(candidate, MAX_DISPLAY_NAME);
+        const value = cleanName(candidate, MAX_DISPLAY_NAME);
         if (value !== "") return value;
     }
     return "user";
@@ -50,7 +49,16 @@ function defaultDisplayName(user) {
 
 exports.onExecutePostLogin = async (event, api) => {
     const user = event.user || {};
-    const metadata = user.user_metadata || {};
-    if (!isMissing(metadata.displayName)) return;
+    const current = (user.user_metadata || {}).displayName;
+    if (typeof current === "string") {
+        const cleaned = cleanName(current, Infinity);
+        if (cleaned !== "") {
+            if (cleaned !== current) api.user.setUserMetadata("displayName", cleaned);
+            return;
+        }
+    } else if (current !== undefined && current !== null) {
+        // Not a string (an app wrote it): not ours to coerce or replace.
+        return;
+    }
     api.user.setUserMetadata("displayName", defaultDisplayName(user));
 };

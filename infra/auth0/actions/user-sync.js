@@ -4,8 +4,10 @@
  *
  * Upserts (user_id, user_name, last_seen = now) into `<DB_SCHEMA>.profiles` on every login
  * (and refresh-token exchange, which also runs this trigger).
- * user_name = user_metadata.displayName || name || nickname || email (first non-blank, at most
- * 512 characters, the column's limit).
+ * user_name = user_metadata.displayName || name || nickname || email: the first that is usable
+ * under the name rule (`cleanName`, shared with "profile-defaults": control characters and
+ * bidirectional overrides removed, line breaks made spaces, trimmed), at most 512 characters (the
+ * column's limit); null when none is.
  *
  * Secrets (configuration reaches this Action only through `event.secrets`):
  *   SYNC_MODE               "postgres" | "hasura" (required)
@@ -39,6 +41,8 @@
 "use strict";
 
 const { Pool } = require("pg");
+
+// @@SHARED:names@@
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"];
@@ -181,11 +185,11 @@ function redactor(secrets) {
     return (text) => sorted.reduce((out, value) => out.split(value).join("[redacted]"), String(text));
 }
 
-function firstText(...values) {
+/** The first of `values` usable as a name under the name rule, cut to the column's limit; null when none is. */
+function firstName(...values) {
     for (const value of values) {
-        // Postgres text cannot hold NUL: drop it (and other control characters) rather than fail the login.
-        const text = typeof value === "string" ? value.replace(/[\u0000-\u001f\u007f]/g, "").trim() : "";
-        if (text !== "") return text;
+        const name = cleanName(value, MAX_USER_NAME);
+        if (name !== "") return name;
     }
     return null;
 }
@@ -193,8 +197,7 @@ function firstText(...values) {
 function profileRow(user) {
     if (typeof user.user_id !== "string" || user.user_id === "") throw new SyncError("event.user.user_id is missing");
     const metadata = user.user_metadata || {};
-    const name = firstText(metadata.displayName, user.name, user.nickname, user.email);
-    return { user_id: user.user_id, user_name: name === null ? null : Array.from(name).slice(0, MAX_USER_NAME).join("") };
+    return { user_id: user.user_id, user_name: firstName(metadata.displayName, user.name, user.nickname, user.email) };
 }
 
 // ---------------------------------------------------------------------------------------------
