@@ -5,6 +5,7 @@ import { HASURA_CLAIMS_NAMESPACE } from "./auth0/actions";
 import { Auth0Applications } from "./auth0/applications";
 import { ClientConnections } from "./auth0/client-connections";
 import { CustomDatabaseConnection } from "./auth0/custom-database";
+import { AUTH0_COMPONENT_TYPES, auth0StackNames, defaultApiName, defaultSpaName } from "./auth0/names";
 import { PostLoginActions } from "./auth0/post-login";
 import { scriptConfiguration } from "./auth0/scripts";
 import type { StackConfig, StackSecrets } from "./config";
@@ -61,7 +62,7 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
     public readonly outputs: StackOutputs;
 
     constructor(config: StackConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions) {
-        super("auth0-postgres:index:Stack", config.prefix, {}, opts);
+        super(AUTH0_COMPONENT_TYPES.stack, config.prefix, {}, opts);
         this.outputs = registerStack(this, config, secrets);
         this.registerOutputs({ ...this.outputs });
     }
@@ -151,22 +152,23 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     if (config.postgresOnly) return postgresOutputs;
     if (!secrets.auth0ClientSecret) throw new Error("auth0ClientSecret is required unless postgresOnly (the config check should have said so)");
 
+    const names = auth0StackNames(name);
     const auth0Provider = new auth0.Provider(
-        `${name}-auth0`,
+        names.provider,
         { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
         guarded,
     );
-    const apps = new Auth0Applications(`${name}-apps`, {
+    const apps = new Auth0Applications(names.applications, {
         provider: auth0Provider,
         domain: config.auth0.domain,
         spa: {
-            name: config.spa.name ?? `${config.project} (${config.stack})`,
+            name: config.spa.name ?? defaultSpaName(config.project, config.stack),
             callbacks: config.spa.callbacks,
             webOrigins: config.spa.webOrigins,
             logoutUrls: config.spa.logoutUrls,
         },
         api: {
-            name: config.api.name ?? `${config.project} API (${config.stack})`,
+            name: config.api.name ?? defaultApiName(config.project, config.stack),
             identifier: config.api.identifier,
             tokenLifetime: config.api.tokenLifetime,
             permissions: config.api.permissions,
@@ -179,7 +181,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     const publicAddress = { host: pg.publicHost, port: pg.publicPort, database: pg.database };
     const scriptsUrl = postgresUrl({ user: database.scriptsRole.name, password: database.scriptsRole.password, ...publicAddress });
     const connection = new CustomDatabaseConnection(
-        `${name}-users`,
+        names.connection,
         {
             provider: auth0Provider,
             name: config.customDb.connectionName,
@@ -208,7 +210,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     // The SPA logs in through the declared connection only: off every other connection (new tenants
     // enable every new client on Username-Password-Authentication and google-oauth2), tenant flag off.
     new ClientConnections(
-        `${name}-client-connections`,
+        names.clientConnections,
         {
             domain: config.auth0.domain,
             clientId: config.auth0.clientId,
@@ -222,7 +224,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
 
     const syncViaPostgres = config.sync.mode === "postgres";
     new PostLoginActions(
-        `${name}-post-login`,
+        names.postLogin,
         {
             provider: auth0Provider,
             namePrefix: name,

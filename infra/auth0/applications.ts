@@ -1,5 +1,6 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
+import { AUTH0_COMPONENT_TYPES, applicationsChildNames, managementApiAudience, managementClientTenantName } from "./names";
 
 export interface ApiPermission {
     value: string;
@@ -40,6 +41,71 @@ export function nonEmpty<T>(list: T[]): T[] | undefined {
     return list.length > 0 ? list : undefined;
 }
 
+/** The single-page application's settings (what `auth0.Client` gets), from the stack's `spa` config. */
+export function spaClientArgs(spa: Auth0ApplicationsArgs["spa"]) {
+    return {
+        name: spa.name,
+        appType: "spa",
+        callbacks: spa.callbacks,
+        webOrigins: nonEmpty(spa.webOrigins),
+        allowedOrigins: nonEmpty(spa.webOrigins),
+        allowedLogoutUrls: nonEmpty(spa.logoutUrls),
+        oidcConformant: true,
+        isFirstParty: true,
+        grantTypes: ["authorization_code", "refresh_token"],
+        jwtConfiguration: { alg: "RS256" },
+        refreshToken: {
+            rotationType: "rotating",
+            expirationType: "expiring",
+            leeway: 0,
+            tokenLifetime: 2_592_000,
+            idleTokenLifetime: 1_296_000,
+            infiniteTokenLifetime: false,
+            infiniteIdleTokenLifetime: false,
+        },
+    };
+}
+
+/** The API's settings (what `auth0.ResourceServer` gets), from the stack's `api` config. */
+export function apiResourceServerArgs(api: Auth0ApplicationsArgs["api"]) {
+    return {
+        name: api.name,
+        identifier: api.identifier,
+        signingAlg: "RS256",
+        tokenLifetime: api.tokenLifetime,
+        tokenLifetimeForWeb: Math.min(api.tokenLifetime, 7200),
+        enforcePolicies: true,
+        tokenDialect: "access_token_authz",
+        skipConsentForVerifiableFirstPartyClients: true,
+        allowOfflineAccess: true,
+    };
+}
+
+/** A role's settings (what `auth0.Role` gets). */
+export function roleArgs(role: ApiRole) {
+    return { name: role.name, description: role.description || role.name };
+}
+
+/** The machine-to-machine client that reads users for the database (what `auth0.Client` gets). */
+export function managementClientArgs(spaName: string) {
+    return {
+        name: managementClientTenantName(spaName),
+        appType: "non_interactive",
+        grantTypes: ["client_credentials"],
+        oidcConformant: true,
+        isFirstParty: true,
+        jwtConfiguration: { alg: "RS256" },
+    };
+}
+
+/** How the management client authenticates (what `auth0.ClientCredentials` gets besides the client id). */
+export const MANAGEMENT_CLIENT_AUTHENTICATION = "client_secret_post";
+
+/** The management client's grant on the tenant's Management API (besides the client id). */
+export function managementGrantArgs(domain: string) {
+    return { audience: managementApiAudience(domain), scopes: ["read:users"] };
+}
+
 /** The Management API client, when one was asked for. `clientSecret` is a secret. */
 export interface ManagementReader {
     clientId: pulumi.Output<string>;
@@ -61,56 +127,20 @@ export class Auth0Applications extends pulumi.ComponentResource {
     public readonly managementReader?: ManagementReader;
 
     constructor(name: string, args: Auth0ApplicationsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("auth0-postgres:auth0:Applications", name, {}, opts);
+        super(AUTH0_COMPONENT_TYPES.applications, name, {}, opts);
         const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
 
-        this.spa = new auth0.Client(
-            `${name}-spa`,
-            {
-                name: args.spa.name,
-                appType: "spa",
-                callbacks: args.spa.callbacks,
-                webOrigins: nonEmpty(args.spa.webOrigins),
-                allowedOrigins: nonEmpty(args.spa.webOrigins),
-                allowedLogoutUrls: nonEmpty(args.spa.logoutUrls),
-                oidcConformant: true,
-                isFirstParty: true,
-                grantTypes: ["authorization_code", "refresh_token"],
-                jwtConfiguration: { alg: "RS256" },
-                refreshToken: {
-                    rotationType: "rotating",
-                    expirationType: "expiring",
-                    leeway: 0,
-                    tokenLifetime: 2_592_000,
-                    idleTokenLifetime: 1_296_000,
-                    infiniteTokenLifetime: false,
-                    infiniteIdleTokenLifetime: false,
-                },
-            },
-            { ...child, protect: args.protect ?? false },
-        );
+        const names = applicationsChildNames(name);
 
-        this.api = new auth0.ResourceServer(
-            `${name}-api`,
-            {
-                name: args.api.name,
-                identifier: args.api.identifier,
-                signingAlg: "RS256",
-                tokenLifetime: args.api.tokenLifetime,
-                tokenLifetimeForWeb: Math.min(args.api.tokenLifetime, 7200),
-                enforcePolicies: true,
-                tokenDialect: "access_token_authz",
-                skipConsentForVerifiableFirstPartyClients: true,
-                allowOfflineAccess: true,
-            },
-            { ...child, protect: args.protect ?? false },
-        );
+        this.spa = new auth0.Client(names.spa, spaClientArgs(args.spa), { ...child, protect: args.protect ?? false });
+
+        this.api = new auth0.ResourceServer(names.api, apiResourceServerArgs(args.api), { ...child, protect: args.protect ?? false });
         this.audience = this.api.identifier;
 
         const scopes =
             args.api.permissions.length > 0
                 ? new auth0.ResourceServerScopes(
-                      `${name}-api-permissions`,
+                      names.apiPermissions,
                       {
                           resourceServerIdentifier: this.api.identifier,
                           scopes: args.api.permissions.map((p) => ({ name: p.value, description: p.description })),
@@ -122,11 +152,11 @@ export class Auth0Applications extends pulumi.ComponentResource {
         this.roleIds = {};
         for (const role of args.api.roles) {
             // Named by the stable key, never by the display name: renaming a role is an update in place.
-            const r = new auth0.Role(`${name}-role-${role.key}`, { name: role.name, description: role.description || role.name }, { ...child, protect: args.protect ?? false });
+            const r = new auth0.Role(names.role(role.key), roleArgs(role), { ...child, protect: args.protect ?? false });
             this.roleIds[role.name] = r.id;
             if (role.permissions.length > 0) {
                 new auth0.RolePermissions(
-                    `${name}-role-${role.key}-permissions`,
+                    names.rolePermissions(role.key),
                     {
                         roleId: r.id,
                         permissions: role.permissions.map((p) => ({ name: p, resourceServerIdentifier: this.api.identifier })),
@@ -142,28 +172,14 @@ export class Auth0Applications extends pulumi.ComponentResource {
     }
 
     private createManagementReader(name: string, args: Auth0ApplicationsArgs, child: pulumi.CustomResourceOptions): ManagementReader {
-        const m2m = new auth0.Client(
-            `${name}-management-client`,
-            {
-                name: `${args.spa.name} (user reader for the database)`,
-                appType: "non_interactive",
-                grantTypes: ["client_credentials"],
-                oidcConformant: true,
-                isFirstParty: true,
-                jwtConfiguration: { alg: "RS256" },
-            },
-            child,
-        );
+        const names = applicationsChildNames(name);
+        const m2m = new auth0.Client(names.managementClient, managementClientArgs(args.spa.name), child);
         const credentials = new auth0.ClientCredentials(
-            `${name}-management-client-credentials`,
-            { clientId: m2m.clientId, authenticationMethod: "client_secret_post" },
+            names.managementCredentials,
+            { clientId: m2m.clientId, authenticationMethod: MANAGEMENT_CLIENT_AUTHENTICATION },
             child,
         );
-        const grant = new auth0.ClientGrant(
-            `${name}-management-grant`,
-            { clientId: m2m.clientId, audience: `https://${args.domain}/api/v2/`, scopes: ["read:users"] },
-            child,
-        );
+        const grant = new auth0.ClientGrant(names.managementGrant, { clientId: m2m.clientId, ...managementGrantArgs(args.domain) }, child);
         return { clientId: m2m.clientId, clientSecret: pulumi.secret(credentials.clientSecret), grant };
     }
 }

@@ -1,6 +1,7 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
 import { assertConfigurationLedger, uploadedConfiguration } from "./configuration-keys";
+import { AUTH0_COMPONENT_TYPES, connectionChildNames } from "./names";
 import { customDbScripts, SCRIPT_CONFIGURATION_KEYS, ScriptModuleVersions } from "./scripts";
 
 export interface CustomDatabaseConnectionArgs {
@@ -71,13 +72,14 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
     public readonly connectionId: pulumi.Output<string>;
 
     constructor(name: string, args: CustomDatabaseConnectionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("auth0-postgres:auth0:CustomDatabaseConnection", name, {}, opts);
+        super(AUTH0_COMPONENT_TYPES.connection, name, {}, opts);
         // A configuration key removed or renamed in one step would fail the next update: refuse it now, with the steps.
         assertConfigurationLedger(SCRIPT_CONFIGURATION_KEYS);
         const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+        const names = connectionChildNames(name);
 
         this.connection = new auth0.Connection(
-            `${name}-connection`,
+            names.connection,
             {
                 name: args.name,
                 strategy: "auth0",
@@ -93,7 +95,7 @@ export class CustomDatabaseConnection extends pulumi.ComponentResource {
         );
         this.connectionId = this.connection.id;
 
-        new auth0.ConnectionClients(`${name}-clients`, { connectionId: this.connection.id, enabledClients: args.enabledClients }, child);
+        new auth0.ConnectionClients(names.clients, { connectionId: this.connection.id, enabledClients: args.enabledClients }, child);
 
         this.registerOutputs({ connectionId: this.connectionId });
     }

@@ -2,6 +2,7 @@ import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
 import { ACTIONS, ACTIONS_RUNTIME, actionSecrets, POST_LOGIN_TRIGGER } from "./actions";
 import { nonEmpty } from "./applications";
+import { AUTH0_COMPONENT_TYPES, actionTenantName, postLoginChildNames } from "./names";
 
 export interface PostLoginActionsArgs {
     provider: auth0.Provider;
@@ -39,17 +40,18 @@ export class PostLoginActions extends pulumi.ComponentResource {
     public readonly binding: auth0.TriggerActions;
 
     constructor(name: string, args: PostLoginActionsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("auth0-postgres:auth0:PostLoginActions", name, {}, opts);
+        super(AUTH0_COMPONENT_TYPES.postLogin, name, {}, opts);
         const unknown = Object.keys(args.secrets).filter((k) => !declaredSecretNames().includes(k));
         if (unknown.length > 0) throw new Error(`PostLoginActions: no Action reads the secret(s) ${unknown.join(", ")}`);
         const child: pulumi.CustomResourceOptions = { parent: this, provider: args.provider };
+        const names = postLoginChildNames(name);
 
         this.actions = ACTIONS.map(
             (action) =>
                 new auth0.Action(
-                    `${name}-${action.key}`,
+                    names.action(action.key),
                     {
-                        name: `${args.namePrefix}-${action.key}`,
+                        name: actionTenantName(args.namePrefix, action.key),
                         code: action.code,
                         runtime: ACTIONS_RUNTIME,
                         deploy: true,
@@ -76,7 +78,7 @@ export class PostLoginActions extends pulumi.ComponentResource {
                 displayName: actionName,
             }));
         this.binding = new auth0.TriggerActions(
-            `${name}-binding`,
+            names.binding,
             {
                 trigger: "post-login",
                 actions: [...kept(keep.before), ...this.actions.map((a, i) => ({ id: a.id, displayName: ACTIONS[i].name })), ...kept(keep.after)],
