@@ -29,7 +29,8 @@ export interface SupabaseDatabase extends TestDatabase {
     /**
      * The stand-in for Supabase's `postgres`: NOSUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION
      * BYPASSRLS, ALL on the database and on schema `extensions` (supabase/postgres
-     * `10000000000000_demote-postgres.sql`), and Vault's grants (`supabase_vault/after-create.sql`).
+     * `10000000000000_demote-postgres.sql`), owner of schema `public`, and Vault's grants
+     * (`supabase_vault/after-create.sql`).
      */
     admin: SupabaseAdmin;
 }
@@ -55,6 +56,8 @@ export async function createSupabaseDatabase(serverUrl: string, label: string, o
     await query(db.url, `GRANT ALL ON DATABASE ${ident(db.name)} TO ${ident(name)}`);
     await installFixture(db.url, { adminRole: name, wrappersVersion: options.wrappersVersion });
     await query(db.url, `GRANT ALL ON SCHEMA extensions TO ${ident(name)}; GRANT ALL ON ALL ROUTINES IN SCHEMA extensions TO ${ident(name)}`);
+    // Supabase's `postgres` owns schema public.
+    await query(db.url, `ALTER SCHEMA public OWNER TO ${ident(name)}`);
     const url = withCredentials(db.url, name, password);
     return {
         ...db,

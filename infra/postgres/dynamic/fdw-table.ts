@@ -11,9 +11,9 @@ import {
     optionsSql,
     parseCatalogOptions,
     quoteLiteral,
-    sameDatabase,
     sameValue,
 } from "./common";
+import { reachesAnotherDatabase } from "./database-identity";
 
 /** A column of a foreign table. */
 export interface ForeignColumn {
@@ -171,7 +171,8 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
     async diff(_id, olds, news) {
         const replaces: string[] = [];
         for (const k of ["schema", "name", "server"] as const) if (containsUnknown(news[k]) || olds[k] !== news[k]) replaces.push(k);
-        const otherDatabase = !containsUnknown(news.connection) && !sameDatabase(olds.connection, news.connection);
+        // Another host or port reaching the same database is no move (see reachesAnotherDatabase).
+        const otherDatabase = !containsUnknown(news.connection) && (await reachesAnotherDatabase(undefined, olds.connection, news.connection));
         if (otherDatabase) replaces.push("connection");
         const columnsChanged = containsUnknown(news.columns) || !sameValue(columnMap(olds.columns), columnMap(news.columns));
         const optionsChanged = containsUnknown(news.options) || !sameValue(olds.options ?? {}, news.options);

@@ -10,9 +10,9 @@ import {
     identifierProblem,
     qualifiedIdent,
     qualifiedNameProblem,
-    sameDatabase,
     sameValue,
 } from "./common";
+import { reachesAnotherDatabase } from "./database-identity";
 
 export interface ForeignDataWrapperInputs {
     connection: PgConnectionInfo;
@@ -63,7 +63,8 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
     async diff(_id, olds, news) {
         const replaces: string[] = [];
         if (containsUnknown(news.name) || olds.name !== news.name) replaces.push("name");
-        if (!containsUnknown(news.connection) && !sameDatabase(olds.connection, news.connection)) replaces.push("connection");
+        // Another host or port reaching the same database is no move (see reachesAnotherDatabase).
+        if (!containsUnknown(news.connection) && (await reachesAnotherDatabase(undefined, olds.connection, news.connection))) replaces.push("connection");
         const changes =
             replaces.length > 0 ||
             containsUnknown(news) ||

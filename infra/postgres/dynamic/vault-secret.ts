@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { asError, assertNoProblems, checkFailures, execute, connectionProblems, containsUnknown, sameDatabase, sameValue } from "./common";
+import { asError, assertNoProblems, checkFailures, execute, connectionProblems, containsUnknown, sameValue } from "./common";
+import { databaseIdentity, reachesAnotherDatabase } from "./database-identity";
 
 export interface VaultSecretInputs {
     connection: PgConnectionInfo;
@@ -13,6 +14,12 @@ export interface VaultSecretInputs {
 export interface VaultSecretOutputs extends VaultSecretInputs {
     description: string;
     secretId: string;
+    /**
+     * Which database holds the secret (`databaseIdentity`: the cluster's system identifier and the
+     * database's oid), so that a later connection through another host or port can tell whether it
+     * reaches the same database. Absent when the server would not say.
+     */
+    database?: string;
 }
 
 export interface VaultSecretArgs {
@@ -26,27 +33,56 @@ export interface VaultSecretArgs {
     secret: pulumi.Input<string>;
 }
 
+/** Postgres text cannot hold a NUL character: such a value would pass here and fail in the database. */
+const NUL = "\u0000";
+
 function inputProblems(news: VaultSecretInputs): string[] {
     const problems = connectionProblems(news.connection);
     if (!containsUnknown(news.name) && (typeof news.name !== "string" || news.name.trim() === "" || news.name.length > 255)) {
         problems.push("name: required, a non-empty string of at most 255 characters");
+    } else if (typeof news.name === "string" && news.name.includes(NUL)) {
+        problems.push("name: must not contain a NUL character (Postgres text cannot hold one)");
     }
     if (news.description !== undefined && !containsUnknown(news.description) && typeof news.description !== "string") {
         problems.push("description: must be a string");
+    } else if (typeof news.description === "string" && news.description.includes(NUL)) {
+        problems.push("description: must not contain a NUL character (Postgres text cannot hold one)");
     }
     // Never quote the value: it is the secret.
     if (!containsUnknown(news.secret) && (typeof news.secret !== "string" || news.secret === "")) problems.push("secret: required, a non-empty string");
+    else if (typeof news.secret === "string" && news.secret.includes(NUL)) problems.push("secret: must not contain a NUL character (Postgres text cannot hold one)");
     return problems;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * A Supabase Vault secret (`vault.create_secret` / `vault.update_secret`). The id is the secret's
- * uuid and stays the same when the value, name or description change (an update in place), so a
- * foreign server's `api_key_id` keeps pointing at it. Only a move to another database replaces it.
- * `read` decrypts the stored value through `vault.decrypted_secrets`, so a refresh shows a value
- * changed outside Pulumi as drift. `delete` removes the row.
+ * What `vault.create_secret` is given instead of the secret. It INSERTs its argument as it is and
+ * only then UPDATEs the row to ciphertext, so the first row version, in clear, stays in the table's
+ * heap (VACUUM marks it free, it does not erase it) and in the WAL. The real value goes in through
+ * `vault.update_secret`, which encrypts before it writes, in the same transaction.
+ */
+const PLACEHOLDER = "(set by vault.update_secret in the same transaction)";
+
+/**
+ * A Supabase Vault secret (supabase_vault 0.3). The id is the secret's uuid and stays the same when
+ * the value, name or description change (an update in place), so a foreign server's `api_key_id`
+ * keeps pointing at it.
+ *
+ * - `check` refuses an empty value, and a NUL character anywhere (Postgres text cannot hold one).
+ * - `diff`: a replace only when the connection reaches another database (`reachesAnotherDatabase`:
+ *   by the databases' identity, not by host or port; Supabase's pooler reaches the same database as
+ *   its direct host).
+ * - `create` adopts a secret that already has the name (an interrupted create, a lost state, a
+ *   stack created again against a database that kept it): it takes its id and sets its value.
+ *   Otherwise it creates the row with a placeholder and sets the value with `vault.update_secret`
+ *   in the same transaction, so the value is never written in clear (see {@link PLACEHOLDER}).
+ * - `read` decrypts the stored value through `vault.decrypted_secrets`, so a refresh shows a value
+ *   changed outside Pulumi as drift.
+ * - `delete` removes the row.
+ *
+ * The value travels to Postgres as a bind parameter: with statement logging on (`log_statement`,
+ * `log_min_duration_statement`) it reaches the server log (README, operations notes).
  */
 export const vaultSecretProvider: pulumi.dynamic.ResourceProvider<VaultSecretInputs, VaultSecretOutputs> = {
     async check(_olds, news) {
@@ -54,7 +90,7 @@ export const vaultSecretProvider: pulumi.dynamic.ResourceProvider<VaultSecretInp
     },
 
     async diff(_id, olds, news) {
-        if (!containsUnknown(news.connection) && !sameDatabase(olds.connection, news.connection)) {
+        if (!containsUnknown(news.connection) && (await reachesAnotherDatabase(olds.database, olds.connection, news.connection))) {
             // The secret lives in one database: another database needs a new secret (and a new id).
             return { changes: true, replaces: ["connection"], deleteBeforeReplace: false };
         }
@@ -70,11 +106,25 @@ export const vaultSecretProvider: pulumi.dynamic.ResourceProvider<VaultSecretInp
         assertNoProblems(`VaultSecret ${inputs.name}`, inputProblems(inputs));
         const description = inputs.description ?? "";
         try {
-            const id = await withClient(inputs.connection, async (client) => {
-                const res = await client.query<{ id: string }>("SELECT vault.create_secret($1, $2, $3) AS id", [inputs.secret, inputs.name, description]);
-                return res.rows[0]!.id;
+            const { id, database } = await withClient(inputs.connection, async (client) => {
+                const database = await databaseIdentity(client);
+                await client.query("BEGIN");
+                try {
+                    const existing = await client.query<{ id: string }>("SELECT id FROM vault.secrets WHERE name = $1", [inputs.name]);
+                    let secretId = existing.rows[0]?.id;
+                    if (secretId === undefined) {
+                        const res = await client.query<{ id: string }>("SELECT vault.create_secret($1, $2, $3) AS id", [PLACEHOLDER, inputs.name, description]);
+                        secretId = res.rows[0]!.id;
+                    }
+                    await client.query("SELECT vault.update_secret($1, $2, $3, $4)", [secretId, inputs.secret, inputs.name, description]);
+                    await client.query("COMMIT");
+                    return { id: secretId, database };
+                } catch (err) {
+                    await client.query("ROLLBACK").catch(() => undefined);
+                    throw err;
+                }
             });
-            return { id, outs: { ...inputs, description, secretId: id } };
+            return { id, outs: { ...inputs, description, secretId: id, ...(database ? { database } : {}) } };
         } catch (err) {
             throw asError(err, `VaultSecret ${inputs.name}: cannot create`);
         }
@@ -82,39 +132,51 @@ export const vaultSecretProvider: pulumi.dynamic.ResourceProvider<VaultSecretInp
 
     async read(id, props) {
         if (!props || connectionProblems(props.connection).length > 0) {
-            throw new Error(`VaultSecret ${id}: cannot read without the connection in the state (import is not supported)`);
+            throw new Error(
+                `VaultSecret ${id}: cannot read without the connection in the state (import is not supported: declare the secret with its name, and the next up adopts it)`,
+            );
         }
         if (!UUID.test(id)) throw new Error(`VaultSecret: id ${JSON.stringify(id)} is not a Vault secret uuid`);
-        const row = await withClient(props.connection, async (client) => {
+        const found = await withClient(props.connection, async (client) => {
             const res = await client.query<{ name: string | null; description: string; decrypted_secret: string | null }>(
                 "SELECT name, description, decrypted_secret FROM vault.decrypted_secrets WHERE id = $1",
                 [id],
             );
-            return res.rows[0];
+            return { row: res.rows[0], database: props.database ?? (await databaseIdentity(client)) };
         });
         // Gone from Vault: no id tells the engine the resource no longer exists.
+        const row = found.row;
         if (!row) return {};
         return {
             id,
-            props: { ...props, name: row.name ?? "", description: row.description ?? "", secret: row.decrypted_secret ?? "", secretId: id },
+            props: {
+                ...props,
+                name: row.name ?? "",
+                description: row.description ?? "",
+                secret: row.decrypted_secret ?? "",
+                secretId: id,
+                ...(found.database ? { database: found.database } : {}),
+            },
         };
     },
 
-    async update(id, _olds, news) {
+    async update(id, olds, news) {
         assertNoProblems(`VaultSecret ${news.name}`, inputProblems(news));
         const description = news.description ?? "";
+        let database: string | undefined;
         try {
-            await withClient(news.connection, async (client) => {
+            database = await withClient(news.connection, async (client) => {
                 const present = await client.query("SELECT 1 FROM vault.secrets WHERE id = $1", [id]);
                 if (present.rowCount === 0) {
                     throw new Error(`secret ${id} no longer exists in vault.secrets; run \`pulumi refresh\` so it is created again`);
                 }
                 await client.query("SELECT vault.update_secret($1, $2, $3, $4)", [id, news.secret, news.name, description]);
+                return (await databaseIdentity(client)) ?? olds.database;
             });
         } catch (err) {
             throw asError(err, `VaultSecret ${news.name}: cannot update`);
         }
-        return { outs: { ...news, description, secretId: id } };
+        return { outs: { ...news, description, secretId: id, ...(database ? { database } : {}) } };
     },
 
     async delete(id, props) {
@@ -135,7 +197,7 @@ export class VaultSecret extends pulumi.dynamic.Resource {
         super(
             vaultSecretProvider,
             name,
-            { ...args, connection: pulumi.secret(args.connection), secret: pulumi.secret(args.secret), secretId: undefined },
+            { ...args, connection: pulumi.secret(args.connection), secret: pulumi.secret(args.secret), secretId: undefined, database: undefined },
             { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection", "secret"] },
             "auth0-postgres",
             "VaultSecret",

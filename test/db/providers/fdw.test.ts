@@ -21,6 +21,7 @@ import {
 import { ident } from "../../../infra/postgres/privileges";
 import { providerDatabase, ProviderDatabase, UNKNOWN } from "./support";
 import { failedProperty } from "../../support/check-failures";
+import { startForwarder } from "../../support/tcp-forwarder";
 
 let pg: ProviderDatabase;
 const DOMAIN = "tenant.eu.auth0.com";
@@ -36,17 +37,27 @@ afterAll(async () => pg?.db.drop());
 
 const suffix = () => randomBytes(3).toString("hex");
 
+/**
+ * A wrapper's inputs. The wrapper provider connects as the superuser: stock Postgres lets only a
+ * superuser CREATE FOREIGN DATA WRAPPER, which Supabase's `postgres` does through supautils.
+ */
 function fdwInputs(extra: Partial<ForeignDataWrapperInputs> = {}): ForeignDataWrapperInputs {
-    return { connection: pg.connection, name: `fdw_${suffix()}`, handler, validator, ...extra };
+    return { connection: pg.superuser, name: `fdw_${suffix()}`, handler, validator, ...extra };
 }
 
-/** A wrapper, a Vault secret and a server using it by id, as the stack builds them. */
+/** Creates the wrapper, and lets the admin use it (as supautils leaves it to `postgres`). */
+async function createWrapper(fdw: ForeignDataWrapperInputs): Promise<void> {
+    await fdwProvider.create(fdw);
+    await pg.sql(`GRANT USAGE ON FOREIGN DATA WRAPPER ${ident(fdw.name)} TO ${ident(pg.connection.user)}`);
+}
+
+/** A wrapper, a Vault secret and a server using it by id, as the stack builds them (all but the wrapper as the admin). */
 async function chain() {
     const fdw = fdwInputs();
-    await fdwProvider.create(fdw);
+    await createWrapper(fdw);
     const secret = await vaultSecretProvider.create({ connection: pg.connection, name: `mgmt_${suffix()}`, secret: `token-${suffix()}` });
     const server = `srv_${suffix()}`;
-    await pg.sql(foreignServerSql(server, fdw.name, foreignServerOptions(DOMAIN, secret.id)));
+    await pg.asAdmin(foreignServerSql(server, fdw.name, foreignServerOptions(DOMAIN, secret.id)));
     return { fdw, server, secretId: secret.id };
 }
 
@@ -112,17 +123,17 @@ describe("ForeignDataWrapper provider", () => {
 describe("the Auth0 chain: wrapper -> server (api_key_id = a Vault secret id) -> foreign table in schema auth0", () => {
     it("builds for real with the Wrappers names, the server options and the users columns", async () => {
         const fdw = fdwInputs({ name: foreignDataNames("auth0").wrapper });
-        await fdwProvider.create(fdw);
+        await createWrapper(fdw);
         const secret = await vaultSecretProvider.create({ connection: pg.connection, name: `auth0_mgmt_${suffix()}`, secret: `token-${suffix()}` });
         const options = foreignServerOptions(DOMAIN, secret.id);
         expect(options).toEqual({ url: auth0UsersUrl(DOMAIN), api_key_id: secret.id });
-        await pg.sql(foreignServerSql("auth0_server", foreignDataNames("auth0").wrapper, options));
+        await pg.asAdmin(foreignServerSql("auth0_server", foreignDataNames("auth0").wrapper, options));
         const [srv] = await pg.sql(
             "SELECT w.fdwname, s.srvoptions FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw WHERE s.srvname = 'auth0_server'",
         );
         expect(srv).toEqual({ fdwname: "auth0_wrapper", srvoptions: ["api_key_id=" + secret.id, "url=https://tenant.eu.auth0.com/api/v2/users"] });
 
-        await pg.sql("CREATE SCHEMA auth0");
+        await pg.asAdmin("CREATE SCHEMA auth0");
         const table: ForeignTableInputs = {
             connection: pg.connection,
             schema: "auth0",
@@ -147,8 +158,8 @@ describe("the Auth0 chain: wrapper -> server (api_key_id = a Vault secret id) ->
 
     it("the validator rejects a server without url, one with both api_key and api_key_id, and a table without object", async () => {
         const { fdw, server, secretId } = await chain();
-        await expect(pg.sql(foreignServerSql(`nourl_${suffix()}`, fdw.name, { api_key_id: secretId }))).rejects.toThrow(/required option "url" is not specified/);
-        await expect(pg.sql(foreignServerSql(`both_${suffix()}`, fdw.name, { url: auth0UsersUrl(DOMAIN), api_key: "k", api_key_id: secretId }))).rejects.toThrow(
+        await expect(pg.asAdmin(foreignServerSql(`nourl_${suffix()}`, fdw.name, { api_key_id: secretId }))).rejects.toThrow(/required option "url" is not specified/);
+        await expect(pg.asAdmin(foreignServerSql(`both_${suffix()}`, fdw.name, { url: auth0UsersUrl(DOMAIN), api_key: "k", api_key_id: secretId }))).rejects.toThrow(
             /exactly one of the options "api_key" and "api_key_id"/,
         );
         const table: ForeignTableInputs = { connection: pg.connection, schema: "public", name: `noobj_${suffix()}`, server, columns: [{ name: "email", type: "text" }], options: {} };
@@ -232,6 +243,28 @@ describe("ForeignTable provider", () => {
         expect(await tableProvider.diff!(id, outs, { ...table, server: "other_server" })).toEqual({ changes: true, replaces: ["server"], deleteBeforeReplace: true });
         expect(await tableProvider.diff!(id, outs, { ...table, name: "renamed" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
         expect(await tableProvider.diff!(id, outs, { ...table, columns: UNKNOWN as unknown as ForeignTableInputs["columns"] })).toMatchObject({ changes: true, replaces: [] });
+    });
+
+    it("another host or port that reaches the same database is no replace, for the table and the wrapper; another database is", async () => {
+        const { table, id, outs } = await tableSetup();
+        const fdw = fdwInputs();
+        await fdwProvider.create(fdw);
+        const pooler = await startForwarder({ host: pg.connection.host, port: pg.connection.port });
+        try {
+            const viaPooler = { ...table, connection: { ...pg.connection, port: pooler.port } };
+            expect(await tableProvider.diff!(id, outs, viaPooler)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+            await tableProvider.update!(id, outs, viaPooler);
+            expect((await tableInfo("public", table.name)).server).toBe(table.server);
+            expect(await fdwProvider.diff!(fdw.name, fdw, { ...fdw, connection: { ...fdw.connection, port: pooler.port } })).toEqual({
+                changes: true,
+                replaces: [],
+                deleteBeforeReplace: false,
+            });
+        } finally {
+            await pooler.close();
+        }
+        expect(await tableProvider.diff!(id, outs, { ...table, connection: { ...pg.connection, database: "postgres" } })).toMatchObject({ replaces: ["connection"] });
+        expect(await fdwProvider.diff!(fdw.name, fdw, { ...fdw, connection: { ...fdw.connection, database: "postgres" } })).toMatchObject({ replaces: ["connection"] });
     });
 
     it("a replace for a new server, done the way the engine does it (delete first, then create), works", async () => {

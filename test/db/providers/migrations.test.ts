@@ -4,6 +4,7 @@ import { migrationsProvider as provider, MigrationsInputs, MigrationsOutputs } f
 import { checksum, Migration } from "../../../infra/postgres/migrations";
 import { ident } from "../../../infra/postgres/privileges";
 import { providerDatabase, ProviderDatabase, UNKNOWN, unreachable } from "./support";
+import { expectAbsent } from "../../support/leaks";
 import { failedProperty } from "../../support/check-failures";
 
 let pg: ProviderDatabase;
@@ -166,7 +167,7 @@ describe("Migrations provider: check", () => {
         expect(reasons).toMatch(/schema: must be a lower-case Postgres identifier/);
         expect(reasons).toMatch(/migrations\[0\]\.checksum: does not match/);
         expect(reasons).toMatch(/migrations: must be in id order/);
-        expect(reasons.includes(pg.connection.password), "a reason holds the password").toBe(false);
+        expectAbsent(reasons, pg.connection.password, "the database password");
     });
 
     it("refuses a schema change (the tables would be left behind)", async () => {
