@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
 import { ConfigError } from "../../infra/config";
 import { installMocks, loadStackConfig, settle, valueOf } from "../support/pulumi-mocks";
+import { expectAbsent } from "../support/leaks";
 
 const PROJECT = "auth0-postgres";
 
@@ -38,7 +39,7 @@ describe("the Pulumi program", () => {
         const error = (await import("../../infra/index.js").then(() => undefined, (e: unknown) => e)) as Error;
         await settle(run);
         expect(error.message).toContain(`${PROJECT}:postgresPassword: is stored in plain text`);
-        expect(error.message).not.toContain(all[`${PROJECT}:postgresPassword`]);
+        expectAbsent(error.message, all[`${PROJECT}:postgresPassword`], "the postgres password");
         expect(run.resources).toEqual([]);
     });
 

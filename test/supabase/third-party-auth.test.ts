@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ThirdPartyAuthInputs, thirdPartyAuthProvider as provider, ThirdPartyAuthOutputs } from "../../infra/dynamic/supabase-third-party-auth";
 import { failedProperty } from "../support/check-failures";
 import { startSupabaseApi, SupabaseApi } from "./management-api";
+import { expectAbsent } from "../support/leaks";
 
 const token = `sbp_${randomBytes(20).toString("hex")}`;
 const REF = "abcdefghijklmnopqrst";
@@ -95,7 +96,7 @@ describe("SupabaseThirdPartyAuth", () => {
         api.rateLimitNext(5, "0");
         const limited = await failure(provider.create!(inputs()));
         expect(limited).toBe(`SupabaseThirdPartyAuth ${REF}: list: HTTP 429 Too many requests after 3 attempts (retry bound reached)`);
-        for (const m of [wrong, limited]) expect(m).not.toContain(token);
+        for (const m of [wrong, limited]) expectAbsent(m, token, "the access token");
         api.rateLimitNext(0);
     });
 
