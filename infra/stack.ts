@@ -13,6 +13,7 @@ import type { PgConnectionInfo } from "./dynamic/connection";
 import { PinnedSetting, SettingsGuard } from "./dynamic/settings-guard";
 import { Auth0ForeignData } from "./postgres/foreign-data";
 import { PostgresDatabase } from "./postgres/database";
+import { adminTls } from "./postgres/tls";
 import type { RoleKey } from "./postgres/privileges";
 
 /**
@@ -114,13 +115,17 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
     );
     const guarded: pulumi.CustomResourceOptions = { ...parent, dependsOn: [guard] };
 
+    // TLS of Pulumi's own connections; Auth0's scripts and the sync Action get sslMode and the CA below.
+    const tls = adminTls(config);
     const pgProvider = new postgresql.Provider(`${name}-postgres`, {
         host: pg.host,
         port: pg.port,
         database: pg.database,
         username: pg.username,
         password: secrets.postgresPassword,
-        sslmode: pg.sslMode,
+        sslmode: tls.providerSslMode,
+        // A path: infra/index.ts writes the CA there before anything is registered.
+        sslrootcert: tls.providerRootCert,
         // Supabase's `postgres` user is not a superuser; do not attempt superuser-only statements.
         superuser: false,
     }, guarded);
@@ -131,7 +136,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             database: pg.database,
             user: pg.username,
             password,
-            sslMode: pg.sslMode,
+            ...tls.connection,
         })),
     );
 
@@ -194,6 +199,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
                     connectTimeoutMs: config.customDb.connectTimeoutMs,
                     statementTimeoutMs: config.customDb.statementTimeoutMs,
                     schema: pg.schema,
+                    caCertificate: pg.caCertificate,
                 }),
             ),
             scriptModules: config.customDb.modules,
@@ -238,6 +244,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
                 DB_SCHEMA: pg.schema,
                 DB_URL: syncViaPostgres ? postgresUrl({ user: database.syncRole.name, password: database.syncRole.password, ...publicAddress }) : undefined,
                 DB_SSL: syncViaPostgres ? pg.sslMode : undefined,
+                DB_CA_CERT: syncViaPostgres ? pg.caCertificate : undefined,
                 DB_CONNECT_TIMEOUT_MS: String(config.customDb.connectTimeoutMs),
                 DB_STATEMENT_TIMEOUT_MS: String(config.customDb.statementTimeoutMs),
                 HASURA_GRAPHQL_URL: syncViaPostgres ? undefined : config.hasura.graphqlUrl,

@@ -34,6 +34,7 @@ export const CONFIGURATION_KEY_LEDGER: Readonly<Record<string, ConfigurationKeyS
     DB_CONNECT_TIMEOUT_MS: "live",
     DB_STATEMENT_TIMEOUT_MS: "live",
     DB_SCHEMA: "live",
+    DB_CA_CERT: "live",
 };
 
 /** The value a retired key keeps in Auth0 until it is deleted. The scripts never read it. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRoleKey, ENVIRONMENTS, HASURA_ROLE_NAME, RESERVED_SCHEMAS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
 import { otherStacksOnTenant, readSiblingStackTenants, StackTenant } from "./tenants";
+import { isLoopbackHost, parseCaCertificate } from "./tls";
 
 interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api" | "hasura"> {
     project: string;
@@ -12,6 +13,8 @@ interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "po
     protect: boolean;
     postgres: RawConfig["postgres"] & {
         sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+        /** The CA certificate(s), normalized PEM (see `parseCaCertificate`); absent when not configured. */
+        caCertificate?: string;
         publicHost: string;
         publicPort: number;
     };
@@ -70,8 +73,6 @@ export interface ConfigInput {
      */
     otherStacks?: StackTenant[];
 }
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/;
 
 function keyPath(project: string, path: PropertyKey[]): string {
     const [head, ...rest] = path;
@@ -220,9 +221,33 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     });
 
     // Database transport and cost.
-    const sslMode = raw.postgres.sslMode ?? (local ? "disable" : "require");
-    if (sslMode === "disable" && !local && !LOOPBACK.test(raw.postgres.host)) {
+    // TLS: judged by the host Auth0's scripts and the sync Action connect to (publicHost, else host)
+    // as well as the one Pulumi connects to (host), which differ behind a tunnel or a pooler.
+    let caCertificate: string | undefined;
+    if (raw.postgres.caCertificate !== undefined) {
+        const ca = parseCaCertificate(raw.postgres.caCertificate);
+        if (ca.ok) caCertificate = ca.pem;
+        else for (const problem of ca.problems) problems.push(`${at("postgres", "caCertificate")}: ${problem}`);
+    }
+    const hasCa = raw.postgres.caCertificate !== undefined;
+    const auth0Host = raw.postgres.publicHost ?? raw.postgres.host;
+    const auth0Reaches = !raw.postgresOnly;
+    const sslMode =
+        raw.postgres.sslMode ?? (hasCa ? "verify-full" : local && (!auth0Reaches || isLoopbackHost(auth0Host)) ? "disable" : "require");
+    if (sslMode === "disable" && auth0Reaches && !isLoopbackHost(auth0Host)) {
+        problems.push(
+            `${at("postgres", "sslMode")}: "disable" sends the database password in clear text: Auth0's scripts and the user-sync Action connect to ${auth0Host} ` +
+                `(${raw.postgres.publicHost !== undefined ? at("postgres", "publicHost") : at("postgres", "host")}), which is not loopback; ` +
+                `use verify-full with ${at("postgres", "caCertificate")} (or require, which encrypts without verifying the server)`,
+        );
+    } else if (sslMode === "disable" && !local && !isLoopbackHost(raw.postgres.host)) {
         problems.push(`${at("postgres", "sslMode")}: "disable" sends the database password in clear text; only the local environment may use it`);
+    }
+    if (hasCa && (sslMode === "disable" || sslMode === "require")) {
+        problems.push(
+            `${at("postgres", "sslMode")}: "${sslMode}" does not verify the server, so ${at("postgres", "caCertificate")} would not be used; ` +
+                `leave sslMode unset (verify-full when a CA is given) or set verify-ca or verify-full`,
+        );
     }
     if (!local && raw.customDb.bcryptCost < 10) {
         problems.push(`${at("customDb", "bcryptCost")}: must be at least 10 outside the local environment (got ${raw.customDb.bcryptCost})`);
@@ -317,6 +342,7 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         postgres: {
             ...raw.postgres,
             sslMode,
+            caCertificate,
             publicHost: raw.postgres.publicHost ?? raw.postgres.host,
             publicPort: raw.postgres.publicPort ?? raw.postgres.port,
         },

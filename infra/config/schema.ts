@@ -114,8 +114,19 @@ const postgresSchema = z.object({
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, "must be a Postgres database name").default("postgres"),
     /** The administrative user Pulumi connects as (Supabase: `postgres`). */
     username: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.$-]{0,62}$/, "must be a Postgres user name").default("postgres"),
-    /** Defaults to `require`, or `disable` on the `local` environment. */
+    /**
+     * TLS to the database, as libpq means it (see infra/config/tls.ts). Defaults to `verify-full`
+     * when `caCertificate` is set, else `require`, or `disable` on the `local` environment when the
+     * host Auth0 connects to is loopback. `disable` is refused whenever that host is not loopback.
+     */
     sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).optional(),
+    /**
+     * PEM text of the CA certificate(s) the database's server certificate chains to (Supabase: the
+     * project's "SSL certificate", Supabase Root 2021 CA). Public, not a secret. Used by Auth0's
+     * scripts, the user-sync Action, the dynamic providers and the postgresql provider to verify the
+     * server. Defaults to none: `verify-ca` / `verify-full` then trust Node's bundled public roots.
+     */
+    caCertificate: z.string().optional(),
     /** Host the Auth0 scripts and Actions connect to (e.g. a pooler). Defaults to `host`. */
     publicHost: hostAddress.optional(),
     /** Port the Auth0 scripts and Actions connect to. Defaults to `port`. */

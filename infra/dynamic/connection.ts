@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import { checkServerIdentity, ConnectionOptions } from "node:tls";
 import { Client, ClientConfig } from "pg";
 
 /**
@@ -11,17 +13,33 @@ export interface PgConnectionInfo {
     database: string;
     user: string;
     password: string;
+    /** As libpq: `require` encrypts only, `verify-ca` checks the chain, `verify-full` the chain and the name. */
     sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+    /** PEM of the CA(s) `verify-ca` and `verify-full` trust. Absent: Node's bundled public roots. */
+    caCertificate?: string;
+    /**
+     * The name `verify-full` checks the server's certificate against, when it is not `host`: Pulumi
+     * reaching the database through a tunnel on loopback checks the database's own name (its public
+     * host), as libpq does with `host` and `hostaddr`. Absent: `host`.
+     */
+    tlsServerName?: string;
+}
+
+/** The `ssl` option of pg (Node's tls.connect options) for a connection's TLS settings. */
+export function sslConfig(c: Pick<PgConnectionInfo, "sslMode" | "caCertificate" | "tlsServerName">): false | ConnectionOptions {
+    if (c.sslMode === "disable") return false;
+    if (c.sslMode === "require") return { rejectUnauthorized: false };
+    const verified: ConnectionOptions = { rejectUnauthorized: true, ...(c.caCertificate ? { ca: c.caCertificate } : {}) };
+    if (c.sslMode === "verify-ca") return { ...verified, checkServerIdentity: () => undefined };
+    const name = c.tlsServerName;
+    if (!name) return verified;
+    // SNI may not carry an IP address (RFC 6066): an address is checked without it.
+    return isIP(name) === 0 ? { ...verified, servername: name } : { ...verified, checkServerIdentity: (_host, cert) => checkServerIdentity(name, cert) };
 }
 
 /** pg client settings for a connection. Timeouts keep a preview from hanging on a dead host. */
 export function clientConfig(c: PgConnectionInfo): ClientConfig {
-    const ssl =
-        c.sslMode === "disable"
-            ? false
-            : c.sslMode === "require"
-              ? { rejectUnauthorized: false }
-              : { rejectUnauthorized: true, ...(c.sslMode === "verify-ca" ? { checkServerIdentity: () => undefined } : {}) };
+    const ssl = sslConfig(c);
     return {
         host: c.host,
         port: c.port,

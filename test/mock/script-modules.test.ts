@@ -25,7 +25,7 @@ describe("customDb.modules in the uploaded scripts", () => {
         const { run, config } = await buildMockedStackOf(PROJECT, "dev");
         expect(config.customDb.modules).toEqual(stackScriptModules("dev"));
         for (const ids of Object.values(uploadedRequires(run))) {
-            expect(ids).toEqual([`pg@${config.customDb.modules.pg}`, `bcrypt@${config.customDb.modules.bcrypt}`, "crypto"]);
+            expect(ids).toEqual([`pg@${config.customDb.modules.pg}`, `bcrypt@${config.customDb.modules.bcrypt}`, "crypto", "tls"]);
         }
     });
 
@@ -34,6 +34,6 @@ describe("customDb.modules in the uploaded scripts", () => {
         const customDb = { ...(doc.config[`${PROJECT}:customDb`] as object), modules: { pg: "8.7.1", bcrypt: "5.1.0" } };
         const { run, config } = await buildMockedStackOf(PROJECT, "dev", { values: { customDb } });
         expect(config.customDb.modules).toEqual({ pg: "8.7.1", bcrypt: "5.1.0" });
-        for (const ids of Object.values(uploadedRequires(run))) expect(ids).toEqual(["pg@8.7.1", "bcrypt@5.1.0", "crypto"]);
+        for (const ids of Object.values(uploadedRequires(run))) expect(ids).toEqual(["pg@8.7.1", "bcrypt@5.1.0", "crypto", "tls"]);
     });
 });

@@ -68,10 +68,10 @@ describe("customDbScripts", () => {
 });
 
 describe("the modules the scripts require", () => {
-    it.each(SCRIPT_NAMES)("%s requires pg and bcrypt at the default versions, crypto as a core module, and nothing unversioned", (name) => {
+    it.each(SCRIPT_NAMES)("%s requires pg and bcrypt at the default versions, crypto and tls as core modules, and nothing unversioned", (name) => {
         const ids = requireCalls(scripts[name]).map((c) => c.id);
-        expect(ids).toEqual([`pg@${DEFAULT_SCRIPT_MODULE_VERSIONS.pg}`, `bcrypt@${DEFAULT_SCRIPT_MODULE_VERSIONS.bcrypt}`, "crypto"]);
-        expect(ids.map(unpinnedReason)).toEqual([null, null, null]);
+        expect(ids).toEqual([`pg@${DEFAULT_SCRIPT_MODULE_VERSIONS.pg}`, `bcrypt@${DEFAULT_SCRIPT_MODULE_VERSIONS.bcrypt}`, "crypto", "tls"]);
+        expect(ids.map(unpinnedReason)).toEqual([null, null, null, null]);
         expect(DEFAULT_SCRIPT_MODULE_VERSIONS).toEqual({ pg: "8.11.3", bcrypt: "5.0.1" });
     });
 
@@ -154,6 +154,8 @@ describe("scriptConfiguration", () => {
             DB_CONNECT_TIMEOUT_MS: "5000",
             DB_STATEMENT_TIMEOUT_MS: "4000",
             DB_SCHEMA: "auth0_app",
+            // No CA configured: the key is sent all the same (see configuration-keys.ts).
+            DB_CA_CERT: "none",
         });
         for (const v of Object.values(cfg)) expect(typeof v).toBe("string");
     });

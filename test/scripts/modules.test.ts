@@ -19,7 +19,7 @@ describe("the versions the stacks configure", () => {
         expect(s.scriptModules).toEqual(committedScriptModules());
         // What the sandbox compiled is what it was given: the uploaded text requires those versions.
         const ids = requireCalls(s.compiled("login").toString()).map((c) => c.id);
-        expect(ids).toEqual([`pg@${s.scriptModules.pg}`, `bcrypt@${s.scriptModules.bcrypt}`, "crypto"]);
+        expect(ids).toEqual([`pg@${s.scriptModules.pg}`, `bcrypt@${s.scriptModules.bcrypt}`, "crypto", "tls"]);
     });
 
     it.each(SCRIPT_MODULES)("%s: each stack's version is installed under its alias, as that exact package and version", (name) => {

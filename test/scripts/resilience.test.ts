@@ -175,6 +175,12 @@ describe("bad configuration", () => {
         ["DB_CONNECT_TIMEOUT_MS", { DB_CONNECT_TIMEOUT_MS: "" }, /DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 15000/],
         ["DB_URL (query parameters)", { DB_URL: "postgres://u:p4ss-w0rd-x@127.0.0.1:1/db?sslmode=disable" }, /DB_URL must be a postgres:\/\/ URL without query parameters .*value not shown/],
         ["DB_URL (not postgres)", { DB_URL: "mysql://u:p4ss-w0rd-x@127.0.0.1/db" }, /DB_URL must be a postgres:\/\/ URL/],
+        ["DB_CA_CERT (not PEM)", { DB_SSL: "verify-full", DB_CA_CERT: "prod-ca-2021.crt" }, /DB_CA_CERT must be PEM text of one or more CA certificates .*or "none"/],
+        [
+            "DB_CA_CERT (with a DB_SSL that ignores it)",
+            { DB_SSL: "require", DB_CA_CERT: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" },
+            /DB_CA_CERT is set but DB_SSL is "require", which does not verify the server/,
+        ],
     ])("a bad %s: every script errors naming the key, before touching the database", async (_key, change, message) => {
         const s = sandboxWith({ ...configFor(stack), ...change });
         for (const [name, args] of [["get_user", ["a@example.com"]], ["login", ["a@example.com", "pw"]], ["delete", ["x"]]] as const) {

@@ -80,12 +80,13 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             const p = r.providers[type];
             expect(p, type).toMatchObject({ exportName: "handler", containsSecrets: false, leaks: 0 });
             // Only packages and built-ins: local modules are inlined, nothing points at a .ts file.
-            for (const mod of p.requires) expect(mod, `${type} requires ${mod}`).toMatch(/^(pg|crypto)$/);
+            // (net and tls: the connection's TLS options, see infra/dynamic/connection.ts.)
+            for (const mod of p.requires) expect(mod, `${type} requires ${mod}`).toMatch(/^(pg|crypto|net|tls)$/);
             const text = readFileSync(p.file, "utf8");
             expect(text.includes(password), `${type} text holds the database password`).toBe(false);
             expect(text).not.toMatch(/\.ts["']/);
         }
-        expect(r.providers.Migrations.requires).toEqual(["crypto", "pg"]);
+        expect(r.providers.Migrations.requires).toEqual(["crypto", "net", "pg", "tls"]);
         // The leak search can fail: a provider that captures a secret is caught.
         expect(r.canary.leaks).toBe(1);
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync } from "node:fs";
+import { chmodSync, chownSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,13 +42,44 @@ async function importEmbeddedPostgres(entry: string | undefined) {
     return entry ? ((await import(pathToFileURL(entry).href)) as Awaited<ReturnType<typeof inPlace>>) : await inPlace();
 }
 
+export interface StartOptions {
+    log?: (line: string) => void;
+    /** Start an embedded server even when `DATABASE_URL` is set. */
+    ignoreDatabaseUrl?: boolean;
+    /**
+     * Serve TLS with this certificate and key (`ssl = on`; clients may still connect without TLS).
+     * Implies an embedded server: `DATABASE_URL` is ignored. Defaults to no TLS.
+     */
+    tls?: { certPem: string; keyPem: string };
+    /** The addresses the server listens on. Defaults to 127.0.0.1 only. */
+    listenAddresses?: string[];
+}
+
+/** The server's own copies of its certificate and key, in the data directory (relative paths in `ssl_*_file` are relative to it). */
+const TLS_CERT_FILE = "server.crt";
+const TLS_KEY_FILE = "server.key";
+
+/**
+ * Writes the TLS files into the data directory, owned by the data directory's owner (the OS user
+ * `postgres` when run as root), the key 0600: Postgres refuses a key others can read.
+ */
+function writeTlsFiles(databaseDir: string, tls: NonNullable<StartOptions["tls"]>): void {
+    const { uid, gid } = statSync(databaseDir);
+    for (const [file, text, mode] of [[TLS_CERT_FILE, tls.certPem, 0o644], [TLS_KEY_FILE, tls.keyPem, 0o600]] as const) {
+        const path = join(databaseDir, file);
+        writeFileSync(path, text, { mode });
+        chmodSync(path, mode);
+        if (process.getuid?.() === 0) chownSync(path, uid, gid);
+    }
+}
+
 /**
  * Starts Postgres for tests and benchmarks: `DATABASE_URL` when set, else an embedded server
  * (the same major version Supabase runs) that is removed again by `stop()`, or when the process
  * exits without it, or by the next start when the process was killed (see embedded-dirs.ts).
  */
-export async function startPostgres(options: { log?: (line: string) => void; ignoreDatabaseUrl?: boolean } = {}): Promise<RunningPostgres> {
-    const external = options.ignoreDatabaseUrl ? undefined : process.env.DATABASE_URL;
+export async function startPostgres(options: StartOptions = {}): Promise<RunningPostgres> {
+    const external = options.ignoreDatabaseUrl || options.tls ? undefined : process.env.DATABASE_URL;
     if (external) {
         const notEmbedded = async () => {
             throw new Error("halt/resume/restart need an embedded server: DATABASE_URL is set (pass ignoreDatabaseUrl: true)");
@@ -96,12 +127,18 @@ export async function startPostgres(options: { log?: (line: string) => void; ign
         persistent: true,
         createPostgresUser: root,
         initdbFlags: ["--encoding=UTF8", "--locale=C"],
-        postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off"],
+        postgresFlags: [
+            "-c", `listen_addresses=${(options.listenAddresses ?? ["127.0.0.1"]).join(",")}`,
+            "-c", "max_connections=300",
+            "-c", "fsync=off",
+            ...(options.tls ? ["-c", "ssl=on", "-c", `ssl_cert_file=${TLS_CERT_FILE}`, "-c", `ssl_key_file=${TLS_KEY_FILE}`] : []),
+        ],
         onLog: (message: unknown) => options.log?.(String(message)),
         onError: (message: unknown) => options.log?.(String(message)),
     });
     try {
         await server.initialise();
+        if (options.tls) writeTlsFiles(databaseDir, options.tls);
         await server.start();
     } catch (err) {
         await server.stop().catch(() => undefined);

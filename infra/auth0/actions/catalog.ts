@@ -49,6 +49,7 @@ export const USER_SYNC_SECRETS = [
     "DB_SCHEMA",
     "DB_URL",
     "DB_SSL",
+    "DB_CA_CERT",
     "DB_CONNECT_TIMEOUT_MS",
     "DB_STATEMENT_TIMEOUT_MS",
     "HASURA_GRAPHQL_URL",

@@ -16,7 +16,13 @@
  *   DB_SCHEMA               schema of the profiles table, /^[a-z_][a-z0-9_]{0,62}$/ (required)
  *   postgres mode:
  *     DB_URL                postgres://<sync role>:<password>@host:port/database, no query string
- *     DB_SSL                disable | require | verify-ca | verify-full (default require)
+ *     DB_SSL                disable | require | verify-ca | verify-full (default require), as libpq
+ *                           means them: require encrypts without verifying the server, verify-ca
+ *                           checks its certificate chains to DB_CA_CERT, verify-full also that it
+ *                           names DB_URL's host
+ *     DB_CA_CERT            PEM of the CA certificate(s) verify-ca and verify-full trust; unset:
+ *                           Node's public roots. Not a secret, but Actions receive configuration
+ *                           only as secrets
  *     DB_CONNECT_TIMEOUT_MS   default 3000 (100..15000)
  *     DB_STATEMENT_TIMEOUT_MS default 3000 (100..15000)
  *   hasura mode:
@@ -46,6 +52,9 @@ const { Pool } = require("pg");
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"];
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/;
+/** Node's codes for a server certificate that does not chain to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED|CERT_REJECTED)$/;
 const MAX_USER_NAME = 512;
 const APPLICATION_NAME = "auth0-action-user-sync";
 /** What the user sees when a blocking sync fails: nothing about the database or Hasura. */
@@ -72,11 +81,12 @@ function milliseconds(secrets, name, fallback) {
     return value;
 }
 
-function sslOption(mode) {
+function sslOption(mode, ca) {
     if (mode === "disable") return false;
     if (mode === "require") return { rejectUnauthorized: false };
-    if (mode === "verify-ca") return { rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    return { rejectUnauthorized: true };
+    const options = { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
+    if (mode === "verify-ca") return { ...options, checkServerIdentity: () => undefined };
+    return options;
 }
 
 function parseDbUrl(text) {
@@ -123,10 +133,16 @@ function readConfig(secrets) {
         if (!secrets.DB_URL) throw new SyncError('secret DB_URL is required when SYNC_MODE is "postgres"');
         const sslMode = secrets.DB_SSL === undefined || secrets.DB_SSL === "" ? "require" : secrets.DB_SSL;
         if (!SSL_MODES.includes(sslMode)) throw new SyncError(`secret DB_SSL must be one of ${SSL_MODES.join(", ")}`);
+        const ca = secrets.DB_CA_CERT === undefined ? "" : String(secrets.DB_CA_CERT).trim();
+        if (ca !== "" && !PEM_CERTIFICATE.test(ca)) throw new SyncError('secret DB_CA_CERT must be PEM text of one or more CA certificates ("-----BEGIN CERTIFICATE-----")');
+        if (ca !== "" && (sslMode === "disable" || sslMode === "require")) {
+            throw new SyncError(`secret DB_CA_CERT is set but DB_SSL is "${sslMode}", which does not verify the server: use verify-ca or verify-full`);
+        }
         return {
             mode,
             schema,
             sslMode,
+            ca,
             connection: parseDbUrl(secrets.DB_URL),
             connectTimeoutMs: milliseconds(secrets, "DB_CONNECT_TIMEOUT_MS", 3_000),
             statementTimeoutMs: milliseconds(secrets, "DB_STATEMENT_TIMEOUT_MS", 3_000),
@@ -164,6 +180,15 @@ function describe(err) {
     const code = typeof err.code === "string" ? err.code : err.cause && typeof err.cause.code === "string" ? err.cause.code : "";
     if (message === "") return code || (typeof err.name === "string" ? err.name : "unknown error");
     return code && !message.includes(code) ? `${message} [${code}]` : message;
+}
+
+/** A connection failure in words: TLS verification failures say which check failed. */
+function describeConnectFailure(err) {
+    const code = err && typeof err.code === "string" ? err.code : "";
+    if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `TLS: the server's certificate does not name the host of DB_URL (DB_SSL verify-full checks the name): ${describe(err)}`;
+    if (UNTRUSTED_CERTIFICATE.test(code)) return `TLS: the server's certificate is not signed by a CA of DB_CA_CERT (or, without one, by a public CA): ${describe(err)}`;
+    if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") return `TLS: the server's certificate is outside its validity period: ${describe(err)}`;
+    return describe(err);
 }
 
 /** Removes every sensitive secret value (and the DB password, raw and decoded) from a text. */
@@ -207,7 +232,7 @@ let shared = null;
 
 function poolFor(config, redact) {
     const c = config.connection;
-    const key = JSON.stringify([c.host, c.port, c.database, c.user, c.password, config.sslMode, config.connectTimeoutMs, config.statementTimeoutMs]);
+    const key = JSON.stringify([c.host, c.port, c.database, c.user, c.password, config.sslMode, config.ca, config.connectTimeoutMs, config.statementTimeoutMs]);
     if (shared && shared.key === key) return shared.pool;
     if (shared) {
         const previous = shared.pool;
@@ -219,7 +244,7 @@ function poolFor(config, redact) {
         database: c.database,
         user: c.user,
         password: c.password,
-        ssl: sslOption(config.sslMode),
+        ssl: sslOption(config.sslMode, config.ca),
         application_name: APPLICATION_NAME,
         max: 3,
         idleTimeoutMillis: 30_000,
@@ -242,7 +267,7 @@ async function syncViaPostgres(config, row, redact) {
     try {
         client = await pool.connect();
     } catch (err) {
-        throw new SyncError(`cannot connect to the database (${describe(err)})`);
+        throw new SyncError(`cannot connect to the database (${describeConnectFailure(err)})`);
     }
     const table = `${ident(config.schema)}.${ident("profiles")}`;
     try {

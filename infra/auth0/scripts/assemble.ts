@@ -93,6 +93,7 @@ export const SCRIPT_CONFIGURATION_KEYS = [
     "DB_CONNECT_TIMEOUT_MS",
     "DB_STATEMENT_TIMEOUT_MS",
     "DB_SCHEMA",
+    "DB_CA_CERT",
 ] as const;
 export type ScriptConfigurationKey = (typeof SCRIPT_CONFIGURATION_KEYS)[number];
 
@@ -113,7 +114,21 @@ export interface ScriptConfigurationArgs {
     statementTimeoutMs: number;
     /** Schema of the user store. */
     schema: string;
+    /**
+     * PEM of the CA certificate(s) `verify-ca` and `verify-full` trust (the stack's
+     * `postgres.caCertificate`). Defaults to none: sent as {@link NO_CA_CERTIFICATE}, and the
+     * scripts trust Node's public roots.
+     */
+    caCertificate?: string;
 }
+
+/**
+ * DB_CA_CERT when there is no CA. The key is always sent (see configuration-keys.ts: a key that
+ * comes and goes would need the two-step removal), with this value when there is nothing to send.
+ */
+export const NO_CA_CERTIFICATE = "none";
+
+const PEM_CERTIFICATE = /^(?:-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?)+$/;
 
 /** The ranges the scripts accept (shared.js checks the same ones at run time). */
 export const SCRIPT_CONFIGURATION_LIMITS = {
@@ -143,6 +158,13 @@ export function scriptConfiguration(args: ScriptConfigurationArgs): Record<Scrip
     }
     if (!(SSL_MODES as readonly string[]).includes(args.ssl)) problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(args.ssl)})`);
     if (typeof args.schema !== "string" || !SCHEMA_NAME.test(args.schema)) problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(args.schema)})`);
+    if (args.caCertificate !== undefined) {
+        if (typeof args.caCertificate !== "string" || !PEM_CERTIFICATE.test(args.caCertificate)) {
+            problems.push("caCertificate must be normalized PEM text of one or more certificates (see parseCaCertificate)");
+        } else if (args.ssl === "disable" || args.ssl === "require") {
+            problems.push(`caCertificate is given but ssl is ${JSON.stringify(args.ssl)}, which does not verify the server: use verify-ca or verify-full`);
+        }
+    }
     for (const field of Object.keys(SCRIPT_CONFIGURATION_LIMITS) as (keyof typeof SCRIPT_CONFIGURATION_LIMITS)[]) {
         const [min, max] = SCRIPT_CONFIGURATION_LIMITS[field];
         const value = args[field];
@@ -160,5 +182,6 @@ export function scriptConfiguration(args: ScriptConfigurationArgs): Record<Scrip
         DB_CONNECT_TIMEOUT_MS: String(args.connectTimeoutMs),
         DB_STATEMENT_TIMEOUT_MS: String(args.statementTimeoutMs),
         DB_SCHEMA: args.schema,
+        DB_CA_CERT: args.caCertificate ?? NO_CA_CERTIFICATE,
     };
 }

@@ -15,9 +15,12 @@
 var pg = require("pg@{{version}}");
 var bcrypt = require("bcrypt@{{version}}");
 var crypto = require("crypto");
+var tls = require("tls");
 
 var SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 var SSL_MODES = ["disable", "require", "verify-ca", "verify-full"];
+var NO_CA = "none";
+var PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+\/=\s]+-----END CERTIFICATE-----/;
 var MAX_PASSWORD_BYTES = 72;
 var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 var EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -62,13 +65,24 @@ function readConfiguration() {
   if (SSL_MODES.indexOf(ssl) === -1) {
     problems.push("DB_SSL must be one of " + SSL_MODES.join(", ") + " (got " + JSON.stringify(ssl) + ")");
   }
+  // The CA certificate(s) verify-ca and verify-full trust (PEM); "none" (or no key) for Node's public roots.
+  var ca = text("DB_CA_CERT");
+  if (ca === NO_CA) ca = "";
+  if (ca && !PEM_CERTIFICATE.test(ca)) {
+    problems.push('DB_CA_CERT must be PEM text of one or more CA certificates ("-----BEGIN CERTIFICATE-----"), or "none"');
+  } else if (ca && (ssl === "disable" || ssl === "require")) {
+    problems.push('DB_CA_CERT is set but DB_SSL is "' + ssl + '", which does not verify the server: use verify-ca or verify-full, or set DB_CA_CERT to "none"');
+  }
   var schema = text("DB_SCHEMA");
   if (!SCHEMA_NAME.test(schema)) {
     problems.push("DB_SCHEMA must match " + String(SCHEMA_NAME) + " (got " + JSON.stringify(schema) + ")");
   }
+  var host = /^postgres(?:ql)?:\/\/(?:[^@\/?#]*@)?(\[[^\]\/?#]+\]|[^:\/?#]+)/.exec(dbUrl);
   var cfg = {
     dbUrl: dbUrl,
+    host: host ? host[1].replace(/^\[(.*)\]$/, "$1") : "",
     ssl: ssl,
+    ca: ca,
     schema: schema,
     bcryptCost: integer("BCRYPT_COST", 4, 15),
     poolMax: integer("DB_POOL_MAX", 1, 50),
@@ -86,12 +100,33 @@ function usersTable(cfg) {
   return '"' + cfg.schema.replace(/"/g, '""') + '".users';
 }
 
-function sslOptions(mode) {
-  if (mode === "disable") return false;
-  if (mode === "require") return { rejectUnauthorized: false };
-  if (mode === "verify-ca") return { rejectUnauthorized: true, checkServerIdentity: function () { return undefined; } };
-  return { rejectUnauthorized: true };
+/**
+ * pg's `ssl` option, with libpq's meaning of each mode: require encrypts without verifying the
+ * server; verify-ca checks that its certificate chains to DB_CA_CERT (or a public CA when there is
+ * none); verify-full checks that too and that it names the host of DB_URL.
+ */
+function sslOptions(cfg) {
+  if (cfg.ssl === "disable") return false;
+  if (cfg.ssl === "require") return { rejectUnauthorized: false };
+  var options = { rejectUnauthorized: true };
+  if (cfg.ca) options.ca = cfg.ca;
+  if (cfg.ssl === "verify-ca") {
+    options.checkServerIdentity = function () {
+      return undefined;
+    };
+  } else {
+    // The name is checked here, against DB_URL's host: for a host given as an IP address, pg 8.11.3
+    // hands tls.connect neither servername nor host, and Node would check the name "localhost".
+    var host = cfg.host;
+    options.checkServerIdentity = function (_name, cert) {
+      return tls.checkServerIdentity(host, cert);
+    };
+  }
+  return options;
 }
+
+/** Node's codes for a certificate that does not chain to a trusted CA. */
+var UNTRUSTED_CERTIFICATE = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_SIGNATURE_FAILURE|CERT_UNTRUSTED|CERT_REJECTED)$/;
 
 /** Removes DB_URL and its password from a text. */
 function scrub(text) {
@@ -127,7 +162,13 @@ function describeFailure(err) {
     else if (code.slice(0, 2) === "28") text = "the database refused the login (SQLSTATE " + code + ": " + message + ")";
     else if (code.slice(0, 2) === "08" || code.slice(0, 2) === "57") text = "the database connection failed (SQLSTATE " + code + ": " + message + ")";
     else text = "database error SQLSTATE " + code + ": " + message;
-  } else if (/^E[A-Z_]+$/.test(code)) {
+  } else if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    text = "TLS to the database failed: the server's certificate does not name the host of DB_URL (DB_SSL verify-full checks the name; " + code + ": " + message + ")";
+  } else if (UNTRUSTED_CERTIFICATE.test(code)) {
+    text = "TLS to the database failed: the server's certificate is not signed by a CA of DB_CA_CERT (or, without one, by a public CA) (" + code + ": " + message + ")";
+  } else if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
+    text = "TLS to the database failed: the server's certificate is outside its validity period (" + code + ": " + message + ")";
+  } else if (/^E[A-Z_]+$/.test(code) && !/^ERR_(TLS|SSL)/.test(code)) {
     text = "cannot reach the database (" + code + ": " + message + ")";
   } else if (/timeout exceeded when trying to connect/i.test(message)) {
     // pg-pool's error for a call that queued for a pooled connection and got none in time.
@@ -180,13 +221,13 @@ function settle(operation, callback, work) {
 function getPool(cfg) {
   var key = crypto
     .createHash("sha256")
-    .update(JSON.stringify([cfg.dbUrl, cfg.ssl, cfg.poolMax, cfg.connectTimeoutMs, cfg.statementTimeoutMs]))
+    .update(JSON.stringify([cfg.dbUrl, cfg.ssl, cfg.ca, cfg.poolMax, cfg.connectTimeoutMs, cfg.statementTimeoutMs]))
     .digest("hex");
   if (STATE.pool && STATE.poolKey === key && !STATE.pool.ending) return STATE.pool;
   var previous = STATE.pool;
   var pool = new pg.Pool({
     connectionString: cfg.dbUrl,
-    ssl: sslOptions(cfg.ssl),
+    ssl: sslOptions(cfg),
     max: cfg.poolMax,
     connectionTimeoutMillis: cfg.connectTimeoutMs,
     statement_timeout: cfg.statementTimeoutMs,

@@ -61,6 +61,12 @@ export function connectionProblems(value: unknown, property = "connection"): str
     if (!["disable", "require", "verify-ca", "verify-full"].includes(String(c.sslMode))) {
         problems.push(`${property}.sslMode: must be one of disable, require, verify-ca, verify-full`);
     }
+    if (c.caCertificate !== undefined && (typeof c.caCertificate !== "string" || !c.caCertificate.includes("-----BEGIN CERTIFICATE-----"))) {
+        problems.push(`${property}.caCertificate: must be PEM text of one or more certificates`);
+    }
+    if (c.tlsServerName !== undefined && (typeof c.tlsServerName !== "string" || c.tlsServerName === "")) {
+        problems.push(`${property}.tlsServerName: must be a non-empty host name`);
+    }
     return problems;
 }
 
