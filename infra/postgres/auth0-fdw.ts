@@ -20,6 +20,22 @@ export function foreignDataNames(rolePrefix: string): { wrapper: string; schema:
         vaultSecret: `${rolePrefix}_auth0_management_api`,
     };
 }
+/**
+ * The Supabase Vault the stack is tested against: supabase_vault 0.3.1, the version Supabase pins
+ * (its secrets' `key_id` is always NULL; `create_secret` writes its argument in clear first).
+ */
+export const VAULT_VERSION = "0.3.1";
+
+/**
+ * The oldest Wrappers whose Auth0 FDW reads the stack's key: the foreign server names it by Vault
+ * secret id (`api_key_id`), which Wrappers looks up by id from 0.4.6 on (supabase/wrappers#446).
+ */
+export const WRAPPERS_MIN_VERSION = "0.4.6";
+
+/** Why an older Wrappers does not work, as the preview says it. */
+export const WRAPPERS_MIN_VERSION_REASON =
+    "before 0.4.6 Wrappers looks the API key up in Vault by key_id only, which Vault 0.3 leaves NULL, so every query of the foreign tables would fail with `no secret found in vault with id ...`";
+
 /** Handler function of the `wrappers` extension (in its schema, `extensions` on Supabase). */
 export const AUTH0_FDW_HANDLER = "auth0_fdw_handler";
 /** Validator function of the `wrappers` extension. */

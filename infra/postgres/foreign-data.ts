@@ -2,7 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import { ManagementApiToken } from "../auth0/management-token";
 import type { PgConnectionInfo } from "../dynamic/connection";
-import { AUTH0_FDW_HANDLER, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignDataNames, foreignServerOptions } from "./auth0-fdw";
+import {
+    AUTH0_FDW_HANDLER,
+    AUTH0_FDW_VALIDATOR,
+    AUTH0_USER_COLUMNS,
+    foreignDataNames,
+    foreignServerOptions,
+    WRAPPERS_MIN_VERSION,
+    WRAPPERS_MIN_VERSION_REASON,
+} from "./auth0-fdw";
 import { ForeignDataWrapper, ForeignTable, VaultSecret } from "./dynamic";
 import { createGrants } from "./grants";
 import { foreignTableGrants, RoleKey } from "./privileges";
@@ -88,6 +96,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
                 name: names.wrapper,
                 handler: `${extensions}.${AUTH0_FDW_HANDLER}`,
                 validator: `${extensions}.${AUTH0_FDW_VALIDATOR}`,
+                // Checked at every preview: an older Wrappers cannot read the key by its Vault id.
+                extension: { name: "wrappers", minVersion: WRAPPERS_MIN_VERSION, reason: WRAPPERS_MIN_VERSION_REASON },
             },
             { parent: this, dependsOn: args.dependsOn, retainOnDelete: retain },
         );

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
 import { ident } from "../privileges";
 import {
+    asError,
     execute,
     assertNoProblems,
     checkFailures,
@@ -13,12 +14,14 @@ import {
     sameValue,
 } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
+import { extensionVersionProblemIfReachable, extensionVersions, extensionVersionProblem, RequiredExtension, requiredExtensionProblems } from "./extension-version";
 
 export interface ForeignDataWrapperInputs {
     connection: PgConnectionInfo;
     name: string;
     handler: string;
     validator: string;
+    extension?: RequiredExtension;
 }
 
 export type ForeignDataWrapperOutputs = ForeignDataWrapperInputs;
@@ -32,6 +35,11 @@ export interface ForeignDataWrapperArgs {
     handler: pulumi.Input<string>;
     /** Schema-qualified validator function, e.g. `extensions.auth0_fdw_validator`. */
     validator: pulumi.Input<string>;
+    /**
+     * The extension the handler comes from, and its oldest version that works: every preview reads
+     * the database's version and fails, naming both, when it is older. Defaults to no check.
+     */
+    extension?: pulumi.Input<RequiredExtension>;
 }
 
 function inputProblems(news: ForeignDataWrapperInputs): string[] {
@@ -43,12 +51,23 @@ function inputProblems(news: ForeignDataWrapperInputs): string[] {
     ]) {
         if (p) problems.push(p);
     }
+    if (!containsUnknown(news.extension)) problems.push(...requiredExtensionProblems(news.extension, "extension"));
     return problems;
+}
+
+/** Fails, naming the versions, when the database's version of the wrapper's extension is too old. */
+async function assertExtensionVersion(client: Parameters<typeof extensionVersions>[0], inputs: ForeignDataWrapperInputs): Promise<void> {
+    if (!inputs.extension) return;
+    const problem = extensionVersionProblem("extension", `the foreign data wrapper ${inputs.name}`, inputs.extension, await extensionVersions(client, inputs.extension.name));
+    if (problem) throw new Error(problem);
 }
 
 /**
  * A foreign data wrapper (`CREATE FOREIGN DATA WRAPPER name HANDLER h VALIDATOR v`).
  *
+ * - `check`: with `extension`, reads the installed version (or the one CREATE EXTENSION would
+ *   install) at every preview and fails, naming both versions, when it is older than needed; a
+ *   database out of reach is checked by `create` and `update` instead.
  * - `diff`: a new name (or another database) replaces it; a new handler or validator is an
  *   `ALTER FOREIGN DATA WRAPPER` in place.
  * - `read`: the wrapper's handler and validator from `pg_foreign_data_wrapper`, schema-qualified.
@@ -57,7 +76,12 @@ function inputProblems(news: ForeignDataWrapperInputs): string[] {
  */
 export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<ForeignDataWrapperInputs, ForeignDataWrapperOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: checkFailures(inputProblems(news)) };
+        const problems = inputProblems(news);
+        if (problems.length === 0 && news.extension && !containsUnknown(news)) {
+            const problem = await extensionVersionProblemIfReachable(news.connection, "extension", `the foreign data wrapper ${news.name}`, news.extension);
+            if (problem) problems.push(problem);
+        }
+        return { inputs: news, failures: checkFailures(problems) };
     },
 
     async diff(_id, olds, news) {
@@ -70,6 +94,7 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
             containsUnknown(news) ||
             olds.handler !== news.handler ||
             olds.validator !== news.validator ||
+            !sameValue(olds.extension, news.extension) ||
             !sameValue(olds.connection, news.connection);
         // A new name does not collide with the old one: create the new wrapper first.
         return { changes, replaces, deleteBeforeReplace: false };
@@ -77,11 +102,15 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
 
     async create(inputs) {
         assertNoProblems(`ForeignDataWrapper ${inputs.name}`, inputProblems(inputs));
-        await execute(
-            inputs.connection,
-            `ForeignDataWrapper ${inputs.name}: cannot create`,
-            `CREATE FOREIGN DATA WRAPPER ${ident(inputs.name)} HANDLER ${qualifiedIdent("handler", inputs.handler)} VALIDATOR ${qualifiedIdent("validator", inputs.validator)}`,
-        );
+        const sql = `CREATE FOREIGN DATA WRAPPER ${ident(inputs.name)} HANDLER ${qualifiedIdent("handler", inputs.handler)} VALIDATOR ${qualifiedIdent("validator", inputs.validator)}`;
+        try {
+            await withClient(inputs.connection, async (client) => {
+                await assertExtensionVersion(client, inputs);
+                await client.query(sql);
+            });
+        } catch (err) {
+            throw asError(err, `ForeignDataWrapper ${inputs.name}: cannot create`);
+        }
         return { id: inputs.name, outs: { ...inputs } };
     },
 
@@ -107,8 +136,13 @@ export const foreignDataWrapperProvider: pulumi.dynamic.ResourceProvider<Foreign
         const clauses: string[] = [];
         if (olds.handler !== news.handler) clauses.push(`HANDLER ${qualifiedIdent("handler", news.handler)}`);
         if (olds.validator !== news.validator) clauses.push(`VALIDATOR ${qualifiedIdent("validator", news.validator)}`);
-        if (clauses.length > 0) {
-            await execute(news.connection, `ForeignDataWrapper ${id}: cannot alter`, `ALTER FOREIGN DATA WRAPPER ${ident(id)} ${clauses.join(" ")}`);
+        try {
+            await withClient(news.connection, async (client) => {
+                await assertExtensionVersion(client, news);
+                if (clauses.length > 0) await client.query(`ALTER FOREIGN DATA WRAPPER ${ident(id)} ${clauses.join(" ")}`);
+            });
+        } catch (err) {
+            throw asError(err, `ForeignDataWrapper ${id}: cannot alter`);
         }
         return { outs: { ...news } };
     },

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
     AUTH0_FDW_HANDLER,
+    WRAPPERS_MIN_VERSION,
+    WRAPPERS_MIN_VERSION_REASON,
     foreignDataNames,
     AUTH0_FDW_VALIDATOR,
     AUTH0_USER_COLUMNS,
@@ -19,7 +21,8 @@ import {
     vaultSecretProvider,
 } from "../../../infra/postgres/dynamic";
 import { ident } from "../../../infra/postgres/privileges";
-import { providerDatabase, ProviderDatabase, UNKNOWN } from "./support";
+import { providerDatabase, ProviderDatabase, UNKNOWN, unreachable } from "./support";
+import { FIXTURE_WRAPPERS_VERSION, pretendWrappersVersion } from "../../support/supabase";
 import { failedProperty } from "../../support/check-failures";
 import { startForwarder } from "../../support/tcp-forwarder";
 
@@ -106,6 +109,36 @@ describe("ForeignDataWrapper provider", () => {
         expect(res.failures?.map(failedProperty)).toEqual(["name", "handler", "validator"]);
         expect(res.failures?.[1]?.reason).toMatch(/handler: must be a schema-qualified name such as extensions.auth0_fdw_handler/);
         expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs())).failures).toEqual([]);
+    });
+
+    it("fails the preview when the installed Wrappers is older than the wrapper needs, naming both versions; create refuses too", async () => {
+        const extension = { name: "wrappers", minVersion: WRAPPERS_MIN_VERSION, reason: WRAPPERS_MIN_VERSION_REASON };
+        const i = fdwInputs({ extension });
+        expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, i)).failures).toEqual([]);
+        await pretendWrappersVersion(pg.db, "0.4.5");
+        try {
+            const res = await fdwProvider.check!({} as ForeignDataWrapperInputs, i);
+            expect(res.failures?.map(failedProperty)).toEqual(["extension"]);
+            expect(res.failures?.[0]?.reason).toBe(
+                `extension: wrappers 0.4.5 is installed; the foreign data wrapper ${i.name} needs wrappers 0.4.6 or later (${WRAPPERS_MIN_VERSION_REASON}): ` +
+                    "update it first (ALTER EXTENSION wrappers UPDATE; on Supabase a project gets newer extensions with a newer Postgres image: Project Settings > Infrastructure)",
+            );
+            // Out of reach (a preview without access): nothing to say yet; create checks.
+            expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, { ...i, connection: await unreachable(i.connection) })).failures).toEqual([]);
+            await expect(fdwProvider.create(i)).rejects.toThrow(`ForeignDataWrapper ${i.name}: cannot create: extension: wrappers 0.4.5 is installed`);
+            expect(await pg.sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = $1", [i.name])).toEqual([]);
+            await pretendWrappersVersion(pg.db, "0.4.6");
+            expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, i)).failures).toEqual([]);
+        } finally {
+            await pretendWrappersVersion(pg.db, FIXTURE_WRAPPERS_VERSION);
+        }
+        // Not installed: the version CREATE EXTENSION would install decides; none at all is a failure.
+        const absent = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "no_such_extension", minVersion: "1.0" } }));
+        expect(absent.failures?.[0]?.reason).toMatch(/^extension: no_such_extension is neither installed nor available on this server; the foreign data wrapper fdw_\w+ needs no_such_extension 1.0 or later$/);
+        const older = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "pgcrypto", minVersion: "99.0" } }));
+        expect(older.failures?.[0]?.reason).toMatch(/^extension: pgcrypto \d+\.\d+ is installed; the foreign data wrapper fdw_\w+ needs pgcrypto 99.0 or later: update it first/);
+        const bad = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "Bad Name", minVersion: "x" } }));
+        expect(bad.failures?.map((f) => f.reason)).toEqual(["extension.name: must be an extension name", "extension.minVersion: must be a version such as 0.4.6"]);
     });
 
     it("delete is RESTRICT: it fails naming the servers that still use it, then succeeds once they are gone", async () => {
