@@ -2,10 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import type { PgConnectionInfo } from "../dynamic/connection";
-import { DatabaseSecurity, Migrations } from "./dynamic";
+import { DatabaseSecurity, Migrations, UsersTableAdoption } from "./dynamic";
 import { createGrants } from "./grants";
 import { loadMigrations } from "./migrations";
-import { appSchemaGrants, RoleKey, roleSpecs } from "./privileges";
+import { foreignDataNames } from "./auth0-fdw";
+import { AUTH0_FOREIGN_TABLES } from "./foreign-data";
+import { appSchemaGrants, readerFunctionName, RoleKey, roleSpecs } from "./privileges";
 import { securityModel } from "./security";
 
 export interface PostgresDatabaseArgs {
@@ -31,6 +33,12 @@ export interface PostgresDatabaseArgs {
     dedicatedDatabase?: boolean;
     /** Protect data-holding resources and retain database objects removed from the program. Defaults to false. */
     protect?: boolean;
+    /**
+     * An existing table in the shape of Auth0's PostgreSQL template (`schema.table`) to adopt as the
+     * user store before the migrations run (see `infra/postgres/adopt-users.ts`). Defaults to none:
+     * migration 001 creates an empty table.
+     */
+    adoptUsersTable?: string;
 }
 
 /** What a login role needs to connect. `password` is a secret output. */
@@ -118,16 +126,26 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         this.syncRole = loginRole("sync");
 
         const names = Object.fromEntries(specs.map((s) => [`${s.key === "fdwReader" ? "fdw_reader" : s.key}_role`, s.name]));
+        const migrations = loadMigrations({ schema: args.schema, ...names });
+        // An adopted template table becomes 001's table in place, before the migrations (which then
+        // find 001 applied); its policies name the roles, so they come first.
+        const adoption = args.adoptUsersTable
+            ? new UsersTableAdoption(
+                  `${name}-adopt-users`,
+                  { connection: pulumi.secret(args.connection), source: args.adoptUsersTable, schema: args.schema, userStore: migrations[0]!, owner: args.rolePrefix },
+                  { parent: this, dependsOn: [schema, ...Object.values(roles)] },
+              )
+            : undefined;
         this.migrations = new Migrations(
             `${name}-migrations`,
             {
                 connection: pulumi.secret(args.connection),
                 schema: args.schema,
-                migrations: loadMigrations({ schema: args.schema, ...names }),
+                migrations,
                 allowDataLoss,
                 owner: args.rolePrefix,
             },
-            { parent: this, dependsOn: [schema, ...Object.values(roles)], protect },
+            { parent: this, dependsOn: [schema, ...Object.values(roles), ...(adoption ? [adoption] : [])], protect },
         );
 
         // Policies, row-level security, function privileges and ownership, compared with the catalog on
@@ -137,7 +155,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
             `${name}-security`,
             {
                 connection: pulumi.secret(args.connection),
-                model: securityModel(args.schema, { scripts: roleName("scripts"), sync: roleName("sync"), app: roleName("app") }),
+                model: securityModel(
+                    args.schema,
+                    { scripts: roleName("scripts"), sync: roleName("sync"), app: roleName("app") },
+                    // The Auth0 foreign tables' reader functions (Auth0ForeignData creates them later; until then, no drift).
+                    args.supabase ? AUTH0_FOREIGN_TABLES.map((t) => ({ schema: foreignDataNames(args.rolePrefix).schema, name: readerFunctionName(t) })) : [],
+                ),
             },
             { parent: this, dependsOn: [this.migrations, ...Object.values(roles)] },
         );

@@ -13,7 +13,7 @@ import {
 } from "./auth0-fdw";
 import { ForeignDataWrapper, ForeignTable, VaultSecret } from "./dynamic";
 import { createGrants } from "./grants";
-import { foreignTableGrants, RoleKey } from "./privileges";
+import { foreignTableGrants, readerFunctionName, RoleKey } from "./privileges";
 
 /** The foreign tables this component creates in the FDW schema. */
 export const AUTH0_FOREIGN_TABLES = ["users"] as const;
@@ -45,9 +45,12 @@ export interface Auth0ForeignDataArgs {
 
 /**
  * Supabase Wrappers' Auth0 foreign data: a Management API token kept fresh in a Vault secret, the
- * `<prefix>_wrapper` FDW, a foreign server that reads the token by Vault id (`api_key_id`, never the
- * key itself), the `<prefix>.users` foreign table, and the reader role's grants on it (with the
- * default prefix: `auth0_wrapper` and `auth0.users`, as in Supabase's docs).
+ * `<prefix>_wrapper` FDW (Wrappers 0.4.6 or later, checked at preview), a foreign server that reads
+ * the token by Vault id (`api_key_id`, never the key itself), the `<prefix>.users` foreign table with
+ * its SECURITY DEFINER reader function `<prefix>.list_users()`, and the reader role's grants: EXECUTE
+ * on the function, nothing on the table or on Vault (with the default prefix: `auth0_wrapper`,
+ * `auth0.users` and `auth0.list_users()`). Wrappers looks the key up in Vault as the user a query
+ * runs as; through the function that is the admin, who owns it.
  */
 export class Auth0ForeignData extends pulumi.ComponentResource {
     public readonly vaultSecretId: pulumi.Output<string>;
@@ -131,6 +134,8 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
                         server: server.serverName,
                         columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
                         options: { object: table },
+                        // How the reader role reads it: Wrappers reads Vault as the querying user.
+                        readerFunction: readerFunctionName(table),
                     },
                     { parent: this, dependsOn: [schema, server], retainOnDelete: retain },
                 ),

@@ -69,7 +69,7 @@ export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeo
         { key: "scripts", name: `${p}_scripts`, login: true, purpose: "Auth0 custom-database scripts: the user store only", statementTimeoutMs: input.statementTimeoutMs },
         { key: "sync", name: `${p}_sync`, login: true, purpose: "Auth0 post-login user sync: upserts profiles only", statementTimeoutMs: input.statementTimeoutMs },
         { key: "app", name: `${p}_app_reader`, login: false, purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)", statementTimeoutMs: 0 },
-        { key: "fdwReader", name: `${p}_fdw_reader`, login: false, purpose: "Reads the Auth0 foreign tables", statementTimeoutMs: 0 },
+        { key: "fdwReader", name: `${p}_fdw_reader`, login: false, purpose: "Reads the Auth0 foreign tables through their reader functions (no Vault access)", statementTimeoutMs: 0 },
     ];
 }
 
@@ -109,10 +109,17 @@ export function appSchemaGrants(input: Pick<ModelInput, "schema" | "dedicatedDat
 /** Grants on the Auth0 foreign tables (created with them, when Supabase features are on). */
 export function foreignTableGrants(input: Pick<ModelInput, "fdwSchema" | "foreignTables">): Grant[] {
     if (input.foreignTables.length === 0) return [];
+    // EXECUTE on each table's reader function, not SELECT on the table: Wrappers looks the API key
+    // up in Vault as whoever runs the query, and the reader must not see Vault (readerFunctionSql).
     return [
         { role: "fdwReader", objectType: "schema", schema: input.fdwSchema, privileges: ["USAGE"] },
-        { role: "fdwReader", objectType: "table", schema: input.fdwSchema, objects: [...input.foreignTables], privileges: ["SELECT"] },
+        { role: "fdwReader", objectType: "function", schema: input.fdwSchema, objects: input.foreignTables.map(readerFunctionName), privileges: ["EXECUTE"] },
     ];
+}
+
+/** The SECURITY DEFINER function the readers read a foreign table through, in the table's schema: `list_users()` for `users`. */
+export function readerFunctionName(table: string): string {
+    return `list_${table}`;
 }
 
 /** The model's invariants: no "all objects" grant, and no two grants the provider would make fight. */

@@ -33,15 +33,27 @@ export interface SecurityModel {
     policies: PolicySpec[];
     /** Functions (no arguments) of the schema that PUBLIC must not execute. */
     privateFunctions: string[];
+    /**
+     * SECURITY DEFINER functions (no arguments) of other schemas: the Auth0 foreign tables' reader
+     * functions (`readerFunctionSql`), which read Vault as their owner. PUBLIC must not execute
+     * them, the migrations' owner must own them, and they must stay SECURITY DEFINER with
+     * `search_path` pinned. Absent or empty: none.
+     */
+    definerFunctions?: { schema: string; name: string }[];
 }
 
 /**
  * The model for the stack's schema and roles. The policies are the ones migrations 001 and 002
  * create (a test applies both and compares the catalog), so a restored policy is the original.
  */
-export function securityModel(schema: string, roles: Pick<Record<RoleKey, string>, "scripts" | "sync" | "app">): SecurityModel {
+export function securityModel(
+    schema: string,
+    roles: Pick<Record<RoleKey, string>, "scripts" | "sync" | "app">,
+    definerFunctions: { schema: string; name: string }[] = [],
+): SecurityModel {
     const s = ident(schema);
     return {
+        ...(definerFunctions.length > 0 ? { definerFunctions: definerFunctions.map((f) => ({ ...f })) } : {}),
         schema,
         rlsTables: [TABLES.users, TABLES.profiles],
         policies: [
@@ -70,7 +82,7 @@ export interface SecurityCatalog {
     currentUser: string;
     tables: { name: string; rls: boolean; forced: boolean; owner: string }[];
     policies: { table: string; name: string; permissive: string; roles: string[]; cmd: string; qual: string | null; withCheck: string | null }[];
-    functions: { name: string; owner: string; publicExecute: boolean }[];
+    functions: { schema: string; name: string; owner: string; publicExecute: boolean; securityDefiner: boolean; searchPathPinned: boolean }[];
 }
 
 /** What Postgres made of each policy's expressions when it was last created: the state keeps it. */
@@ -90,13 +102,17 @@ export async function readSecurityCatalog(client: ClientBase, model: SecurityMod
            FROM pg_policies WHERE schemaname = $1 AND tablename = ANY($2::text[])`,
         [model.schema, model.rlsTables],
     );
+    const wanted = [...model.privateFunctions.map((name) => ({ schema: model.schema, name })), ...(model.definerFunctions ?? [])];
     const functions = await client.query<SecurityCatalog["functions"][number]>(
-        `SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner,
+        `SELECT n.nspname AS schema, p.proname AS name, pg_get_userbyid(p.proowner) AS owner,
                 EXISTS (SELECT 1 FROM aclexplode(COALESCE(p.proacl, acldefault('f', p.proowner))) a
-                         WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS "publicExecute"
+                         WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS "publicExecute",
+                p.prosecdef AS "securityDefiner",
+                COALESCE('search_path=""' = ANY (p.proconfig), false) AS "searchPathPinned"
            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE n.nspname = $1 AND p.proname = ANY($2::text[]) AND p.pronargs = 0`,
-        [model.schema, model.privateFunctions],
+           JOIN unnest($1::text[], $2::text[]) AS w(schema, name) ON w.schema = n.nspname AND w.name = p.proname
+          WHERE p.pronargs = 0`,
+        [wanted.map((f) => f.schema), wanted.map((f) => f.name)],
     );
     return { currentUser: user.rows[0]!.u, tables: tables.rows, policies: policies.rows, functions: functions.rows };
 }
@@ -133,11 +149,21 @@ export function securityDrift(model: SecurityModel, catalog: SecurityCatalog, re
         if (was && (found.qual !== was.qual || found.withCheck !== was.withCheck)) differs.push("its expressions were altered");
         if (differs.length > 0) drift.push(`policy ${p.name} on ${q(p.table)} differs: ${differs.join("; ")}`);
     }
+    const fn = (schema: string, name: string) => catalog.functions.find((x) => x.schema === schema && x.name === name);
     for (const f of model.privateFunctions) {
-        const found = catalog.functions.find((x) => x.name === f);
+        const found = fn(model.schema, f);
         if (!found) continue;
         if (found.publicExecute) drift.push(`PUBLIC may execute ${model.schema}.${f}()`);
         if (found.owner !== catalog.currentUser) drift.push(`${model.schema}.${f}() is owned by ${found.owner}, not by ${catalog.currentUser}`);
+    }
+    for (const f of model.definerFunctions ?? []) {
+        const found = fn(f.schema, f.name);
+        if (!found) continue;
+        const q = `${f.schema}.${f.name}()`;
+        if (found.publicExecute) drift.push(`PUBLIC may execute ${q}`);
+        if (found.owner !== catalog.currentUser) drift.push(`${q} is owned by ${found.owner}, not by ${catalog.currentUser}`);
+        if (!found.securityDefiner) drift.push(`${q} is not SECURITY DEFINER (its callers would need Vault's privileges)`);
+        else if (!found.searchPathPinned) drift.push(`${q} is SECURITY DEFINER without its search_path pinned`);
     }
     return drift;
 }
@@ -150,8 +176,9 @@ export function undeclaredPolicies(model: SecurityModel, catalog: SecurityCatalo
 
 /**
  * Restores the model in one transaction: row-level security on, every declared policy recreated as
- * declared, PUBLIC's EXECUTE revoked, ownership back to the migrations' owner. Tables that do not exist
- * yet are skipped. Returns what Postgres made of each policy's expressions (for the state).
+ * declared, PUBLIC's EXECUTE revoked, ownership back to the migrations' owner, the definer functions
+ * SECURITY DEFINER with `search_path` pinned again. Tables and functions that do not exist yet are
+ * skipped. Returns what Postgres made of each policy's expressions (for the state).
  */
 export async function applySecurity(client: ClientBase, model: SecurityModel): Promise<RecordedPolicies> {
     const s = ident(model.schema);
@@ -168,9 +195,12 @@ export async function applySecurity(client: ClientBase, model: SecurityModel): P
             await client.query(`DROP POLICY IF EXISTS ${ident(p.name)} ON ${s}.${ident(p.table)}`);
             await client.query(createPolicySql(model.schema, p));
         }
+        const definer = new Set((model.definerFunctions ?? []).map((f) => `${f.schema}.${f.name}`));
         for (const f of before.functions) {
-            await client.query(`REVOKE ALL ON FUNCTION ${s}.${ident(f.name)}() FROM PUBLIC`);
-            if (f.owner !== before.currentUser) await client.query(`ALTER FUNCTION ${s}.${ident(f.name)}() OWNER TO CURRENT_USER`);
+            const q = `${ident(f.schema)}.${ident(f.name)}()`;
+            await client.query(`REVOKE ALL ON FUNCTION ${q} FROM PUBLIC`);
+            if (f.owner !== before.currentUser) await client.query(`ALTER FUNCTION ${q} OWNER TO CURRENT_USER`);
+            if (definer.has(`${f.schema}.${f.name}`)) await client.query(`ALTER FUNCTION ${q} SECURITY DEFINER SET search_path = ''`);
         }
         const after = await readSecurityCatalog(client, model);
         await client.query("COMMIT");

@@ -1,19 +1,30 @@
 /**
- * The privilege model against a real Postgres: every (role, object, privilege) the model grants is
- * held, and every one it does not grant is not; then each login role really does, and really
- * cannot do, what the model says; then row-level security with two users.
+ * The privilege model against a real Postgres, deployed as on Supabase (by a non-superuser holding
+ * Supabase's grants, with Vault, the Auth0 foreign data and a stand-in Management API): every
+ * (role, object, privilege) the model grants is held, and every one it does not grant is not; then
+ * each login role really does, and really cannot do, what the model says; then row-level security
+ * with two users; then the Auth0 foreign tables, read as the reader role, with Vault closed to it.
  */
+import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Grant, ident, RoleKey, TABLE_PRIVILEGES, TABLES, USER_PUBLIC_COLUMNS } from "../../infra/postgres/privileges";
+import { connectionFromUrl } from "../../infra/dynamic/connection";
+import { databaseSecurityProvider, DatabaseSecurityInputs, DatabaseSecurityOutputs } from "../../infra/postgres/dynamic";
+import { Grant, ident, readerFunctionName, RoleKey, TABLE_PRIVILEGES, TABLES, USER_PUBLIC_COLUMNS } from "../../infra/postgres/privileges";
 import { LEDGER_TABLE } from "../../infra/postgres/migrate";
-import { createStackDatabase, query, StackDatabase } from "../support/db";
+import { securityModel } from "../../infra/postgres/security";
+import { query } from "../support/db";
+import { asRole, createSupabaseStackDatabase, SupabaseStackDatabase } from "../support/supabase";
 
-let stack: StackDatabase;
+let stack: SupabaseStackDatabase;
 const ROLE_KEYS: RoleKey[] = ["scripts", "sync", "app", "fdwReader"];
+const AUTH0_USERS = [
+    { user_id: "auth0|priv-1", email: "priv-1@example.test", email_verified: true, logins_count: 2, identities: [{ provider: "auth0" }] },
+    { user_id: "auth0|priv-2", email: "priv-2@example.test", email_verified: false, logins_count: 0, identities: [{ provider: "auth0" }] },
+];
 
 beforeAll(async () => {
-    stack = await createStackDatabase(inject("databaseUrl"), "privileges");
+    stack = await createSupabaseStackDatabase(inject("databaseUrl"), "privileges", { users: AUTH0_USERS });
 });
 afterAll(async () => stack?.teardown());
 
@@ -69,7 +80,7 @@ describe("the catalog matches the model, both ways", () => {
         const [schema] = await query(stack.db.url, "SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create", [role, stack.schema]);
         expect(schema).toEqual({ usage, create: false });
 
-        const execute = stack.grants.some((g) => g.role === key && g.objectType === "function");
+        const execute = stack.grants.some((g) => g.role === key && g.objectType === "function" && g.schema === stack.schema && g.objects.includes("current_user_id"));
         const [fn] = await query(stack.db.url, "SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok", [role, `${stack.schema}.current_user_id()`]);
         expect(fn!.ok).toBe(execute);
 
@@ -199,5 +210,79 @@ describe("row-level security: a session sees only its own rows", () => {
 
     it("the app role cannot write", async () => {
         await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `UPDATE ${ident(stack.schema)}.profiles SET user_name = 'x'`)).rejects.toThrow(/permission denied/);
+    });
+});
+
+describe("the Auth0 foreign tables on Supabase: the reader reads them, Vault stays closed to it", () => {
+    const fd = () => stack.foreignData;
+    const reader = () => stack.roles.fdwReader.name;
+    type ReaderGrant = Extract<Grant, { objectType: "table" | "function" }>;
+    const readerGrants = () => stack.grants.filter((g): g is ReaderGrant => g.role === "fdwReader" && (g.objectType === "table" || g.objectType === "function"));
+
+    it("the reader reads the Auth0 users through what the model grants it", async () => {
+        expect(readerGrants().length).toBeGreaterThan(0);
+        for (const g of readerGrants()) {
+            for (const object of g.objects) {
+                const from = g.objectType === "function" ? `${ident(g.schema)}.${ident(object)}()` : `${ident(g.schema)}.${ident(object)}`;
+                const rows = await asRole(stack.db.url, reader(), `SELECT user_id, email, email_verified, logins_count, identities FROM ${from} ORDER BY user_id`);
+                expect(rows).toEqual(AUTH0_USERS);
+            }
+        }
+    });
+
+    it("the reader holds no privilege on Vault and cannot read any secret, an unrelated one included", async () => {
+        const [other] = await query(stack.supabase.admin.url, "SELECT vault.create_secret($1, $2) AS id", [`sk_live_${randomBytes(12).toString("hex")}`, `stripe_key_${randomBytes(3).toString("hex")}`]);
+        const [privileges] = await query(
+            stack.db.url,
+            `SELECT has_schema_privilege($1, 'vault', 'USAGE') AS usage,
+                    has_table_privilege($1, 'vault.secrets', 'SELECT') OR has_table_privilege($1, 'vault.decrypted_secrets', 'SELECT') AS "select",
+                    has_function_privilege($1, 'vault._crypto_aead_det_decrypt(bytea,bytea,bigint,bytea,bytea)', 'EXECUTE') AS decrypt`,
+            [reader()],
+        );
+        expect(privileges).toEqual({ usage: false, select: false, decrypt: false });
+        for (const id of [other!.id, stack.vaultSecretId]) {
+            await expect(asRole(stack.db.url, reader(), "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [id])).rejects.toThrow(/permission denied for schema vault/);
+        }
+        // Nor through the foreign table itself: Wrappers would look the key up as the reader.
+        await expect(asRole(stack.db.url, reader(), `SELECT user_id FROM ${ident(fd().schema)}.users`)).rejects.toThrow(/permission denied/);
+    });
+
+    it("the reader function is SECURITY DEFINER, owned by the admin, search_path pinned, and PUBLIC may not execute it", async () => {
+        const rows = await query(
+            stack.db.url,
+            `SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner, p.prosecdef AS definer, p.proconfig AS config,
+                    has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+                    has_function_privilege($2, p.oid, 'EXECUTE') AS reader_execute
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY 1`,
+            [fd().schema, reader()],
+        );
+        expect(rows).toEqual([{ name: readerFunctionName("users"), owner: stack.supabase.admin.name, definer: true, config: ['search_path=""'], public_execute: false, reader_execute: true }]);
+        const someone = `${stack.supabase.name}_someone`;
+        await query(stack.db.url, `CREATE ROLE ${ident(someone)} NOLOGIN`);
+        try {
+            await expect(asRole(stack.db.url, someone, `SELECT * FROM ${ident(fd().schema)}.${readerFunctionName("users")}()`)).rejects.toThrow(/permission denied for (schema|function)/);
+        } finally {
+            await query(stack.db.url, `DROP ROLE ${ident(someone)}`);
+        }
+    });
+
+    it("DatabaseSecurity shows PUBLIC's EXECUTE, another owner or SECURITY INVOKER on the reader function as drift, and restores it", async () => {
+        const names = Object.fromEntries(Object.values(stack.roles).map((r) => [r.key, r.name])) as Record<RoleKey, string>;
+        const inputs: DatabaseSecurityInputs = {
+            connection: connectionFromUrl(stack.supabase.admin.url),
+            model: securityModel(stack.schema, names, [{ schema: fd().schema, name: readerFunctionName("users") }]),
+        };
+        const state = (await databaseSecurityProvider.create!(inputs)).outs as DatabaseSecurityOutputs;
+        expect((await databaseSecurityProvider.check!(state, inputs)).inputs?.drift).toEqual([]);
+        const f = `${ident(fd().schema)}.${readerFunctionName("users")}()`;
+        await query(stack.supabase.admin.url, `GRANT EXECUTE ON FUNCTION ${f} TO PUBLIC; ALTER FUNCTION ${f} SECURITY INVOKER`);
+        const checked = (await databaseSecurityProvider.check!(state, inputs)).inputs as DatabaseSecurityInputs;
+        expect(checked.drift).toEqual([
+            `PUBLIC may execute ${fd().schema}.${readerFunctionName("users")}()`,
+            `${fd().schema}.${readerFunctionName("users")}() is not SECURITY DEFINER (its callers would need Vault's privileges)`,
+        ]);
+        await databaseSecurityProvider.update!(stack.schema, state, checked);
+        expect((await databaseSecurityProvider.check!(state, inputs)).inputs?.drift).toEqual([]);
+        expect(await asRole(stack.db.url, reader(), `SELECT count(*)::int AS n FROM ${f}`)).toEqual([{ n: AUTH0_USERS.length }]);
     });
 });

@@ -11,7 +11,7 @@ import { connectionFromUrl } from "../../infra/dynamic/connection";
 import { AUTH0_FDW_HANDLER, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignDataNames, foreignServerOptions, foreignServerSql } from "../../infra/postgres/auth0-fdw";
 import { databaseSecurityProvider, foreignDataWrapperProvider, foreignTableProvider, migrationsProvider, vaultSecretProvider } from "../../infra/postgres/dynamic";
 import { loadMigrations } from "../../infra/postgres/migrations";
-import { grantSql, ident, privilegeModel, RoleKey, roleSpecs } from "../../infra/postgres/privileges";
+import { grantSql, ident, privilegeModel, readerFunctionName, RoleKey, roleSpecs } from "../../infra/postgres/privileges";
 import { securityModel } from "../../infra/postgres/security";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase, uniqueRolePrefix } from "../support/db";
 
@@ -46,7 +46,15 @@ async function deployStack(schema: string, rolePrefix: string): Promise<Record<R
     await foreignDataWrapperProvider.create({ connection, name: fd.wrapper, handler: `extensions.${AUTH0_FDW_HANDLER}`, validator: `extensions.${AUTH0_FDW_VALIDATOR}` });
     await query(db.url, foreignServerSql(fd.server, fd.wrapper, foreignServerOptions("tenant.eu.auth0.com", secret.id)));
     await query(db.url, `CREATE SCHEMA IF NOT EXISTS ${ident(fd.schema)}`);
-    await foreignTableProvider.create({ connection, schema: fd.schema, name: "users", server: fd.server, columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })), options: { object: "users" } });
+    await foreignTableProvider.create({
+        connection,
+        schema: fd.schema,
+        name: "users",
+        server: fd.server,
+        columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
+        options: { object: "users" },
+        readerFunction: readerFunctionName("users"),
+    });
 
     const model = { database: db.name, schema, fdwSchema: fd.schema, rolePrefix, foreignTables: ["users"], statementTimeoutMs: 5000 };
     for (const g of privilegeModel(model)) await query(db.url, grantSql(g, names, db.name));

@@ -122,4 +122,4 @@ GRANT SELECT ON TABLE "auth0_app"."profiles" TO "auth0_app_reader";
 GRANT SELECT ("id", "email", "nickname", "email_verified", "user_metadata", "created_at", "updated_at") ON TABLE "auth0_app"."users" TO "auth0_app_reader";
 GRANT EXECUTE ON FUNCTION "auth0_app"."current_user_id"() TO "auth0_app_reader";
 GRANT USAGE ON SCHEMA "auth0" TO "auth0_fdw_reader";
-GRANT SELECT ON TABLE "auth0"."users" TO "auth0_fdw_reader";
+GRANT EXECUTE ON FUNCTION "auth0"."list_users"() TO "auth0_fdw_reader";

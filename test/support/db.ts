@@ -110,11 +110,38 @@ export async function createStackDatabase(
     options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean; dedicatedDatabase?: boolean } = {},
 ): Promise<StackDatabase> {
     const db = await createTestDatabase(serverUrl, label, { unicodeLocale: options.unicodeLocale });
-    const rolePrefix = uniqueRolePrefix(label);
+    return await deployStack(serverUrl, db, db.url, label, options);
+}
+
+export interface DeployOptions {
+    foreignTables?: string[];
+    /** Schema of the foreign tables. Defaults to `auth0`. */
+    fdwSchema?: string;
+    statementTimeoutMs?: number;
+    dedicatedDatabase?: boolean;
+    /** Extra definer functions for the security model (the Auth0 foreign tables' reader functions). */
+    definerFunctions?: { schema: string; name: string }[];
+    /** Runs after the security model and before the grants: the Supabase side creates the foreign data there. */
+    beforeGrants?: (stack: Omit<StackDatabase, "teardown">) => Promise<void>;
+}
+
+/**
+ * What {@link createStackDatabase} applies, to the database `db`, everything inside it as `adminUrl`
+ * (the superuser's URL of `db`, or Supabase's `postgres` stand-in): roles are created by the
+ * superuser (`serverUrl`). `teardown()` drops `db` and the roles.
+ */
+export async function deployStack(
+    serverUrl: string,
+    db: TestDatabase,
+    adminUrl: string,
+    label: string,
+    options: DeployOptions & { rolePrefix?: string } = {},
+): Promise<StackDatabase> {
+    const rolePrefix = options.rolePrefix ?? uniqueRolePrefix(label);
     const model: ModelInput = {
         database: db.name,
         schema: "auth0_app",
-        fdwSchema: "auth0",
+        fdwSchema: options.fdwSchema ?? "auth0",
         rolePrefix,
         foreignTables: options.foreignTables ?? [],
         statementTimeoutMs: options.statementTimeoutMs ?? 5000,
@@ -133,33 +160,35 @@ export async function createStackDatabase(
         );
         if (r.statementTimeoutMs > 0) await query(serverUrl, `ALTER ROLE ${ident(r.name)} SET statement_timeout = ${Number(r.statementTimeoutMs)}`);
     }
-    await query(db.url, `CREATE SCHEMA ${ident(model.schema)}`);
+    await query(adminUrl, `CREATE SCHEMA ${ident(model.schema)}`);
 
     const migrations = loadMigrations({ schema: model.schema, scripts_role: names.scripts, sync_role: names.sync, app_role: names.app });
-    const client = new Client({ connectionString: db.url });
+    const client = new Client({ connectionString: adminUrl });
     await client.connect();
     try {
         await applyMigrations(client, model.schema, migrations, rolePrefix);
-        await applySecurity(client, securityModel(model.schema, names));
+        await applySecurity(client, securityModel(model.schema, names, options.definerFunctions ?? []));
     } finally {
         await client.end();
     }
     const grants = privilegeModel(model);
-    for (const g of grants) await query(db.url, grantSql(g, names, db.name));
-
-    return {
+    const stack = {
         db,
         schema: model.schema,
         roles,
         grants,
         migrations,
         model,
-        urlFor: (role) => withCredentials(db.url, roles[role].name, roles[role].password),
+        urlFor: (role: "scripts" | "sync") => withCredentials(db.url, roles[role].name, roles[role].password),
+    };
+    await options.beforeGrants?.(stack);
+    for (const g of grants) await query(adminUrl, grantSql(g, names, db.name));
+
+    return {
+        ...stack,
         teardown: async () => {
             await db.drop();
             for (const r of Object.values(roles)) await query(serverUrl, `DROP ROLE IF EXISTS ${ident(r.name)}`);
         },
     };
 }
-
-

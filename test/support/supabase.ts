@@ -8,10 +8,21 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { connectionFromUrl, PgConnectionInfo } from "../../infra/dynamic/connection";
-import { AUTH0_USER_COLUMNS } from "../../infra/postgres/auth0-fdw";
+import {
+    AUTH0_FDW_HANDLER,
+    AUTH0_FDW_VALIDATOR,
+    AUTH0_USER_COLUMNS,
+    foreignDataNames,
+    foreignServerOptions,
+    foreignServerSql,
+    WRAPPERS_MIN_VERSION,
+    WRAPPERS_MIN_VERSION_REASON,
+} from "../../infra/postgres/auth0-fdw";
+import { foreignDataWrapperProvider, foreignTableProvider, vaultSecretProvider } from "../../infra/postgres/dynamic";
 import { FOREIGN_COLUMN_TYPES } from "../../infra/postgres/dynamic/fdw-table";
-import { ident } from "../../infra/postgres/privileges";
-import { createTestDatabase, FIXTURE_SQL, query, TestDatabase, withCredentials, withDatabase } from "./db";
+import { AUTH0_FOREIGN_TABLES } from "../../infra/postgres/foreign-data";
+import { ident, readerFunctionName } from "../../infra/postgres/privileges";
+import { createTestDatabase, deployStack, FIXTURE_SQL, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials, withDatabase } from "./db";
 
 /** The Wrappers version the fixture reports unless told otherwise. */
 export const FIXTURE_WRAPPERS_VERSION = "0.5.0";
@@ -192,5 +203,67 @@ export async function asRole(url: string, role: string, sql: string, params: unk
     } finally {
         await client.query("ROLLBACK").catch(() => undefined);
         await client.end();
+    }
+}
+
+export interface SupabaseStackDatabase extends StackDatabase {
+    supabase: SupabaseDatabase;
+    /** The foreign-data names (from the role prefix, as the program derives them). */
+    foreignData: ReturnType<typeof foreignDataNames>;
+    /** The Vault secret the foreign server reads the API key from, by id. */
+    vaultSecretId: string;
+}
+
+/**
+ * The stack's Postgres side with Supabase features, as the program applies it to Supabase: everything
+ * as Supabase's `postgres` stand-in, through the same providers and SQL (schema, migrations, security
+ * model, then what `Auth0ForeignData` creates: the Vault secret, the wrapper (as supautils would, by the
+ * superuser), the server reading the key by Vault id, the schema, the foreign tables with their reader
+ * functions), then every grant of the privilege model. The stand-in Management API serves `users`.
+ */
+export async function createSupabaseStackDatabase(serverUrl: string, label: string, options: { users?: Auth0User[] } = {}): Promise<SupabaseStackDatabase> {
+    const supabase = await createSupabaseDatabase(serverUrl, label);
+    const rolePrefix = uniqueRolePrefix(label);
+    const fd = foreignDataNames(rolePrefix);
+    const admin = supabase.admin.connection;
+    let vaultSecretId = "";
+    try {
+        const stack = await deployStack(serverUrl, supabase, supabase.admin.url, label, {
+            rolePrefix,
+            fdwSchema: fd.schema,
+            foreignTables: [...AUTH0_FOREIGN_TABLES],
+            definerFunctions: AUTH0_FOREIGN_TABLES.map((t) => ({ schema: fd.schema, name: readerFunctionName(t) })),
+            beforeGrants: async () => {
+                await serveAuth0Users(supabase, serverUrl, fd.schema, options.users ?? []);
+                const secret = await vaultSecretProvider.create({ connection: admin, name: fd.vaultSecret, description: "test", secret: `mgmt-token-${randomBytes(16).toString("hex")}` });
+                vaultSecretId = secret.id;
+                const extension = { name: "wrappers", minVersion: WRAPPERS_MIN_VERSION, reason: WRAPPERS_MIN_VERSION_REASON };
+                await foreignDataWrapperProvider.create({
+                    connection: connectionFromUrl(supabase.url),
+                    name: fd.wrapper,
+                    handler: `extensions.${AUTH0_FDW_HANDLER}`,
+                    validator: `extensions.${AUTH0_FDW_VALIDATOR}`,
+                    extension,
+                });
+                await query(supabase.url, `GRANT USAGE ON FOREIGN DATA WRAPPER ${ident(fd.wrapper)} TO ${ident(supabase.admin.name)}`);
+                await query(supabase.admin.url, foreignServerSql(fd.server, fd.wrapper, foreignServerOptions("tenant.eu.auth0.com", secret.id)));
+                await query(supabase.admin.url, `CREATE SCHEMA IF NOT EXISTS ${ident(fd.schema)}`);
+                for (const table of AUTH0_FOREIGN_TABLES) {
+                    await foreignTableProvider.create({
+                        connection: admin,
+                        schema: fd.schema,
+                        name: table,
+                        server: fd.server,
+                        columns: AUTH0_USER_COLUMNS.map((c) => ({ ...c })),
+                        options: { object: table },
+                        readerFunction: readerFunctionName(table),
+                    });
+                }
+            },
+        });
+        return { ...stack, supabase, foreignData: fd, vaultSecretId };
+    } catch (err) {
+        await supabase.drop().catch(() => undefined);
+        throw err;
     }
 }

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "../../dynamic/connection";
 import { ident } from "../privileges";
 import {
-    execute,
+    asError,
     assertNoProblems,
     checkFailures,
     connectionProblems,
@@ -12,6 +12,7 @@ import {
     parseCatalogOptions,
     quoteLiteral,
     sameValue,
+    sqlState,
 } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
 
@@ -52,6 +53,7 @@ export interface ForeignTableInputs {
     server: string;
     columns: ForeignColumn[];
     options: Record<string, string>;
+    readerFunction?: string;
 }
 
 export type ForeignTableOutputs = ForeignTableInputs;
@@ -69,6 +71,13 @@ export interface ForeignTableArgs {
     columns: pulumi.Input<ForeignColumn[]>;
     /** The table's options, e.g. `{ object: "users" }`. Changes are ALTERed in place. */
     options: pulumi.Input<Record<string, string>>;
+    /**
+     * A function `<schema>.<readerFunction>()` returning the table's rows, SECURITY DEFINER and owned
+     * by the connection's user, `search_path` pinned, PUBLIC's EXECUTE revoked (see
+     * {@link readerFunctionSql}): the way roles read the table without Vault privileges. Defaults to
+     * none.
+     */
+    readerFunction?: pulumi.Input<string>;
 }
 
 /** The name Postgres reports for a column type (unknown types are kept as they are). */
@@ -103,6 +112,10 @@ function inputProblems(news: ForeignTableInputs): string[] {
                 }
             });
         }
+    }
+    if (news.readerFunction !== undefined) {
+        const p = identifierProblem("readerFunction", news.readerFunction);
+        if (p) problems.push(p);
     }
     if (!containsUnknown(news.options)) {
         if (news.options === null || typeof news.options !== "object" || Array.isArray(news.options)) {
@@ -147,6 +160,51 @@ function alterActions(olds: ForeignTableInputs, news: ForeignTableInputs): strin
     return actions;
 }
 
+/**
+ * The statements of a table's reader function. Supabase Wrappers looks the server's API key up in
+ * Vault as the user a query runs as, when the query is planned: a role reading the foreign table
+ * itself needs USAGE on `vault`, SELECT on `vault.decrypted_secrets` and EXECUTE on
+ * `vault._crypto_aead_det_decrypt`, which would show it every secret of the database (column grants
+ * still return every row, and Supabase's `postgres` cannot put row-level security on
+ * `vault.secrets`). A view does not help (it is planned as its caller). A SECURITY DEFINER function
+ * is planned as its owner, the admin, who holds Vault's grants: the reader needs EXECUTE on it and
+ * nothing of Vault. `search_path` is pinned to nothing (every name in it is qualified), and PUBLIC's
+ * EXECUTE, which every new function has, is revoked in the same transaction as the CREATE.
+ */
+export function readerFunctionSql(t: Pick<ForeignTableInputs, "schema" | "name">, fn: string, orReplace = false): string[] {
+    const f = `${ident(t.schema)}.${ident(fn)}()`;
+    return [
+        `CREATE ${orReplace ? "OR REPLACE " : ""}FUNCTION ${f} RETURNS SETOF ${tableName(t)} LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS ${quoteLiteral(`SELECT * FROM ${tableName(t)}`)}`,
+        `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`,
+        `COMMENT ON FUNCTION ${f} IS ${quoteLiteral(`Reads ${t.schema}.${t.name} as its owner (who holds the Vault grants the foreign data wrapper needs); grant EXECUTE instead of SELECT on the table.`)}`,
+    ];
+}
+
+/**
+ * Runs `statements` in one transaction on a connection of its own. A failure starts with `context`;
+ * a drop that dependent objects block (SQLSTATE 2BP01) says so after `blocked`, naming them.
+ */
+async function inTransaction(connection: PgConnectionInfo, context: string, statements: string[], blocked = context): Promise<void> {
+    try {
+        await withClient(connection, async (client) => {
+            await client.query("BEGIN");
+            try {
+                for (const sql of statements) await client.query(sql);
+                await client.query("COMMIT");
+            } catch (err) {
+                await client.query("ROLLBACK").catch(() => undefined);
+                throw err;
+            }
+        });
+    } catch (err) {
+        if (sqlState(err) === "2BP01") {
+            const detail = (err as { detail?: string }).detail;
+            throw new Error(`${blocked}: cannot drop it while other objects depend on it${detail ? ` (${detail.replace(/\n/g, "; ")})` : ""}`);
+        }
+        throw asError(err, context);
+    }
+}
+
 /** The CREATE statement of a foreign table (exported for the docs and the tests). */
 export function foreignTableSql(t: Pick<ForeignTableInputs, "schema" | "name" | "server" | "columns" | "options">): string {
     const options = Object.keys(t.options).length > 0 ? ` OPTIONS (${optionsSql(t.options)})` : "";
@@ -160,8 +218,12 @@ export function foreignTableSql(t: Pick<ForeignTableInputs, "schema" | "name" | 
  * - `diff`: a new schema, name or server (or another database) replaces the table, deleting the
  *   old one first when the new one has the same name. Column and option changes are an update:
  *   one `ALTER FOREIGN TABLE` (so grants on the table survive). Column order is not managed.
- * - `read`: columns (`format_type` names), server and options from the catalog.
- * - `delete`: `DROP FOREIGN TABLE ... RESTRICT`; a foreign table holds no data of its own.
+ * - `readerFunction`: created with the table in one transaction (see {@link readerFunctionSql}),
+ *   re-created by an update (a new name drops the old one), dropped with the table.
+ * - `read`: columns (`format_type` names), server and options from the catalog, and the reader
+ *   function if it exists as a SECURITY DEFINER function (else it is drift).
+ * - `delete`: the reader function, then `DROP FOREIGN TABLE ... RESTRICT`; a foreign table holds no
+ *   data of its own.
  */
 export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableInputs, ForeignTableOutputs> = {
     async check(_olds, news) {
@@ -176,7 +238,8 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
         if (otherDatabase) replaces.push("connection");
         const columnsChanged = containsUnknown(news.columns) || !sameValue(columnMap(olds.columns), columnMap(news.columns));
         const optionsChanged = containsUnknown(news.options) || !sameValue(olds.options ?? {}, news.options);
-        const changes = replaces.length > 0 || columnsChanged || optionsChanged || !sameValue(olds.connection, news.connection);
+        const readerChanged = containsUnknown(news.readerFunction) || olds.readerFunction !== news.readerFunction;
+        const changes = replaces.length > 0 || columnsChanged || optionsChanged || readerChanged || !sameValue(olds.connection, news.connection);
         // Same table name in the same database: the old table must go before the new one is created.
         const sameName = !otherDatabase && !replaces.includes("schema") && !replaces.includes("name");
         return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && sameName };
@@ -184,7 +247,8 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
 
     async create(inputs) {
         assertNoProblems(`ForeignTable ${inputs.schema}.${inputs.name}`, inputProblems(inputs));
-        await execute(inputs.connection, `ForeignTable ${inputs.schema}.${inputs.name}: cannot create`, foreignTableSql(inputs));
+        const reader = inputs.readerFunction ? readerFunctionSql(inputs, inputs.readerFunction) : [];
+        await inTransaction(inputs.connection, `ForeignTable ${inputs.schema}.${inputs.name}: cannot create`, [foreignTableSql(inputs), ...reader]);
         return { id: `${inputs.schema}.${inputs.name}`, outs: { ...inputs } };
     },
 
@@ -208,7 +272,14 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
                 "SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
                 [row.oid],
             );
-            return { server: row.server, options: parseCatalogOptions(row.options), columns: columns.rows };
+            const reader = props.readerFunction
+                ? await client.query(
+                      `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                        WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = 0 AND p.prosecdef`,
+                      [props.schema, props.readerFunction],
+                  )
+                : undefined;
+            return { server: row.server, options: parseCatalogOptions(row.options), columns: columns.rows, readerFunction: reader?.rowCount ? props.readerFunction : undefined };
         });
         if (!found) return {};
         return { id, props: { ...props, ...found } };
@@ -217,20 +288,17 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
     async update(_id, olds, news) {
         assertNoProblems(`ForeignTable ${news.schema}.${news.name}`, inputProblems(news));
         const actions = alterActions(olds, news);
-        if (actions.length > 0) {
-            await execute(news.connection, `ForeignTable ${news.schema}.${news.name}: cannot alter`, `ALTER FOREIGN TABLE ${tableName(news)} ${actions.join(", ")}`);
-        }
+        const statements = actions.length > 0 ? [`ALTER FOREIGN TABLE ${tableName(news)} ${actions.join(", ")}`] : [];
+        if (olds.readerFunction && olds.readerFunction !== news.readerFunction) statements.push(`DROP FUNCTION IF EXISTS ${ident(news.schema)}.${ident(olds.readerFunction)}()`);
+        // Re-created every time: the same text, and PUBLIC's EXECUTE revoked again.
+        if (news.readerFunction) statements.push(...readerFunctionSql(news, news.readerFunction, true));
+        if (statements.length > 0) await inTransaction(news.connection, `ForeignTable ${news.schema}.${news.name}: cannot alter`, statements);
         return { outs: { ...news } };
     },
 
     async delete(id, props) {
-        await execute(
-            props.connection,
-            `ForeignTable ${id}: cannot drop`,
-            `DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`,
-            [],
-            (dependents) => `ForeignTable ${id}: cannot drop it while other objects depend on it${dependents}`,
-        );
+        const reader = props.readerFunction ? [`DROP FUNCTION IF EXISTS ${ident(props.schema)}.${ident(props.readerFunction)}()`] : [];
+        await inTransaction(props.connection, `ForeignTable ${id}: cannot drop`, [...reader, `DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`], `ForeignTable ${id}`);
     },
 };
 
@@ -242,6 +310,7 @@ export class ForeignTable extends pulumi.dynamic.Resource {
     declare public readonly server: pulumi.Output<string>;
     declare public readonly columns: pulumi.Output<ForeignColumn[]>;
     declare public readonly options: pulumi.Output<Record<string, string>>;
+    declare public readonly readerFunction: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: ForeignTableArgs, opts?: pulumi.CustomResourceOptions) {
         super(

@@ -38,6 +38,16 @@ function inputProblems(news: DatabaseSecurityInputs): string[] {
     if (!Array.isArray(m.rlsTables) || !Array.isArray(m.policies) || !Array.isArray(m.privateFunctions)) {
         problems.push("model: must have rlsTables, policies and privateFunctions arrays");
     }
+    if (m.definerFunctions !== undefined) {
+        if (!Array.isArray(m.definerFunctions)) problems.push("model.definerFunctions: must be an array of { schema, name }");
+        else {
+            m.definerFunctions.forEach((f, i) => {
+                for (const p of [identifierProblem(`model.definerFunctions[${i}].schema`, f?.schema), identifierProblem(`model.definerFunctions[${i}].name`, f?.name)]) {
+                    if (p) problems.push(p);
+                }
+            });
+        }
+    }
     return problems;
 }
 

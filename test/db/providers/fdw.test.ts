@@ -219,6 +219,47 @@ describe("ForeignTable provider", () => {
         return { table, server, id: res.id, outs: res.outs! as ForeignTableOutputs };
     }
 
+    it("readerFunction: created with the table (SECURITY DEFINER, search_path pinned, PUBLIC revoked), re-created by an update, dropped with the table", async () => {
+        const { table, id, outs } = await tableSetup();
+        const withReader: ForeignTableInputs = { ...table, readerFunction: `list_${table.name}` };
+        expect(await tableProvider.diff!(id, outs, withReader)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        await tableProvider.update!(id, outs, withReader);
+        const fn = async (name: string) =>
+            pg.sql(
+                `SELECT pg_get_userbyid(p.proowner) AS owner, p.prosecdef AS definer, p.proconfig AS config, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
+                        pg_get_function_result(p.oid) AS result
+                   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.proname = $1`,
+                [name],
+            );
+        expect(await fn(withReader.readerFunction!)).toEqual([
+            { owner: pg.connection.user, definer: true, config: ['search_path=""'], public_execute: false, result: `SETOF ${table.name}` },
+        ]);
+        expect((await tableProvider.read!(id, withReader)).props?.readerFunction).toBe(withReader.readerFunction);
+
+        // Column changes with the function in place; a function dropped outside is drift, and the update brings it back.
+        const wider = { ...withReader, columns: [...withReader.columns, { name: "email", type: "text" }] };
+        await tableProvider.update!(id, withReader, wider);
+        await pg.sql(`DROP FUNCTION public.${ident(withReader.readerFunction!)}()`);
+        const drifted = (await tableProvider.read!(id, wider)).props!;
+        expect(drifted.readerFunction).toBeUndefined();
+        expect(await tableProvider.diff!(id, drifted, wider)).toMatchObject({ changes: true, replaces: [] });
+        await tableProvider.update!(id, drifted, wider);
+        expect(await fn(withReader.readerFunction!)).toHaveLength(1);
+
+        // Renamed: the old one goes; a create makes both in one transaction; delete drops both.
+        const renamed = { ...wider, readerFunction: `read_${table.name}` };
+        await tableProvider.update!(id, wider, renamed);
+        expect(await fn(withReader.readerFunction!)).toEqual([]);
+        expect(await fn(renamed.readerFunction)).toHaveLength(1);
+        await tableProvider.delete!(id, renamed);
+        expect(await fn(renamed.readerFunction)).toEqual([]);
+        expect(await pg.sql("SELECT to_regclass($1) AS t", [`public.${table.name}`])).toEqual([{ t: null }]);
+        const created = await tableProvider.create(renamed);
+        expect(await fn(renamed.readerFunction)).toHaveLength(1);
+        expect((await tableProvider.check!({} as ForeignTableInputs, { ...renamed, readerFunction: "Bad Name" })).failures?.map(failedProperty)).toEqual(["readerFunction"]);
+        await tableProvider.delete!(created.id, renamed);
+    });
+
     it("quotes option values: a quote and a backslash arrive intact", async () => {
         const { table, id, outs } = await tableSetup();
         const tricky = `it's a \\ test'); DROP TABLE x; --`;
