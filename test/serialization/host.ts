@@ -139,21 +139,27 @@ async function security(): Promise<Record<string, unknown>> {
     await sql(`CREATE ROLE host_sec_scripts NOLOGIN`);
     await sql(`CREATE FUNCTION ${schema}.current_user_id() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$`);
     await sql(`CREATE TABLE ${schema}.users (id uuid PRIMARY KEY)`);
+    // A reader function of another schema (a definer function of the model).
+    await sql(`CREATE SCHEMA host_sec_fd; CREATE FUNCTION host_sec_fd.list_x() RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = '' AS 'SELECT 1'`);
     const model = {
         schema,
         rlsTables: ["users"],
         policies: [{ table: "users", name: "users_scripts_all", command: "ALL", role: "host_sec_scripts", using: "true", withCheck: "true" }],
         privateFunctions: ["current_user_id"],
+        definerFunctions: [{ schema: "host_sec_fd", name: "list_x" }],
     };
     const inputs = { connection: connection(), model };
     const created = await p.create(inputs);
     const checkClean = await p.check(created.outs, inputs);
     await sql(`DROP POLICY users_scripts_all ON ${schema}.users`);
+    await sql("GRANT EXECUTE ON FUNCTION host_sec_fd.list_x() TO PUBLIC");
     const checkDrift = await p.check(created.outs, inputs);
     const diff = await p.diff(created.id, created.outs, checkDrift.inputs);
     const updated = await p.update(created.id, created.outs, checkDrift.inputs);
     const policies = (await sql("SELECT policyname FROM pg_policies WHERE schemaname = $1", [schema])).map((r) => r.policyname);
+    const definerPublic = await sql("SELECT has_function_privilege('public', 'host_sec_fd.list_x()', 'EXECUTE') AS ok");
     await sql(`DROP SCHEMA ${schema} CASCADE`);
+    await sql("DROP SCHEMA host_sec_fd CASCADE");
     await sql(`DROP ROLE host_sec_scripts`);
     return {
         createdDrift: (created.outs as Outs).drift,
@@ -162,6 +168,7 @@ async function security(): Promise<Record<string, unknown>> {
         diffChanges: diff.changes,
         updatedDrift: (updated.outs as Outs).drift,
         policies,
+        definerPublicAfter: definerPublic[0]?.ok,
     };
 }
 
@@ -200,18 +207,29 @@ async function vault(): Promise<Record<string, unknown>> {
     const created = await p.create(inputs);
     const next = { ...inputs, secret: "second-value" };
     const diff = await p.diff(created.id, created.outs, next);
+    // Another database of the same server: the identity (read through the serialized helper) differs.
+    const diffOtherDatabase = await p.diff(created.id, created.outs, { ...next, connection: { ...connection(), database: "postgres" } });
     const updated = await p.update(created.id, created.outs, next);
     const [row] = await sql("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [created.id]);
     const read = await p.read(created.id, updated.outs);
+    // A create for a name that exists adopts the secret (same id, the new value).
+    const adopted = await p.create({ ...inputs, secret: "third-value" });
+    const [adoptedRow] = await sql("SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [created.id]);
+    const nul = await p.check({}, { ...inputs, secret: "with\u0000nul" });
     await p.delete(created.id, updated.outs);
     const left = await sql("SELECT id FROM vault.secrets WHERE id = $1", [created.id]);
     return {
         id: created.id,
         secretIdOutput: (created.outs as Outs).secretId,
+        databaseRecorded: /^\d+\/\d+$/.test(String((created.outs as Outs).database)),
         diff,
+        diffOtherDatabase,
         updatedSecretId: (updated.outs as Outs).secretId,
         storedIsSecondValue: row?.decrypted_secret === "second-value",
         readIsSecondValue: (read.props as Outs).secret === "second-value",
+        adoptedId: adopted.id,
+        adoptedIsThirdValue: adoptedRow?.decrypted_secret === "third-value",
+        nulFailures: nul.failures,
         rowsAfterDelete: left.length,
         readAfterDelete: await p.read(created.id, updated.outs),
     };
@@ -220,7 +238,17 @@ async function vault(): Promise<Record<string, unknown>> {
 async function foreignData(): Promise<Record<string, unknown>> {
     const fdwP = load("ForeignDataWrapper");
     const tableP = load("ForeignTable");
-    const fdwInputs = { connection: connection(), name: "host_wrapper", handler: "extensions.auth0_fdw_handler", validator: "extensions.auth0_fdw_validator" };
+    const fdwInputs = {
+        connection: connection(),
+        name: "host_wrapper",
+        handler: "extensions.auth0_fdw_handler",
+        validator: "extensions.auth0_fdw_validator",
+        extension: { name: "wrappers", minVersion: "0.4.6", reason: "host test" },
+    };
+    const fdwCheck = await fdwP.check({}, fdwInputs);
+    await sql("SET allow_system_table_mods = on; UPDATE pg_catalog.pg_extension SET extversion = '0.4.5' WHERE extname = 'wrappers'");
+    const fdwCheckOld = await fdwP.check({}, fdwInputs);
+    await sql("SET allow_system_table_mods = on; UPDATE pg_catalog.pg_extension SET extversion = '0.5.0' WHERE extname = 'wrappers'");
     const fdw = await fdwP.create(fdwInputs);
     const fdwDiffName = await fdwP.diff(fdw.id, fdw.outs, { ...fdwInputs, name: "host_wrapper_2" });
     const fdwRead = await fdwP.read(fdw.id, fdw.outs);
@@ -238,8 +266,12 @@ async function foreignData(): Promise<Record<string, unknown>> {
             { name: "email_verified", type: "bool" },
         ],
         options: { object: "users", note: "it's" },
+        readerFunction: "list_host_users",
     };
     const table = await tableP.create(tableInputs);
+    const readerFunction = await sql(
+        "SELECT p.prosecdef AS definer, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute FROM pg_proc p WHERE p.proname = 'list_host_users'",
+    );
     const next = { ...tableInputs, columns: [...tableInputs.columns, { name: "logins_count", type: "int" }] };
     const tableDiff = await tableP.diff(table.id, table.outs, next);
     const tableDiffServer = await tableP.diff(table.id, table.outs, { ...tableInputs, server: "other" });
@@ -248,12 +280,17 @@ async function foreignData(): Promise<Record<string, unknown>> {
     const tableCheckBad = await tableP.check({}, { ...tableInputs, columns: [{ name: "x", type: "money" }] });
     await tableP.delete(table.id, next);
     const tableLeft = await sql("SELECT to_regclass('auth0.host_users') AS t");
+    const readerLeft = await sql("SELECT 1 FROM pg_proc WHERE proname = 'list_host_users'");
 
     const fdwDeleteBlocked = await errorOf(fdwP.delete(fdw.id, fdw.outs));
     await sql("DROP SERVER host_server");
     await fdwP.delete(fdw.id, fdw.outs);
     const fdwLeft = await sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'host_wrapper'");
     return {
+        fdwCheck: fdwCheck.failures,
+        fdwCheckOld: fdwCheckOld.failures,
+        readerFunction: readerFunction[0] ?? null,
+        readerLeft: readerLeft.length,
         fdwId: fdw.id,
         fdwDiffName,
         fdwRead: withoutConnection(fdwRead.props),
@@ -261,7 +298,12 @@ async function foreignData(): Promise<Record<string, unknown>> {
         tableId: table.id,
         tableDiff,
         tableDiffServer,
-        tableRead: { columns: (tableRead.props as Outs).columns, options: (tableRead.props as Outs).options, server: (tableRead.props as Outs).server },
+        tableRead: {
+            columns: (tableRead.props as Outs).columns,
+            options: (tableRead.props as Outs).options,
+            server: (tableRead.props as Outs).server,
+            readerFunction: (tableRead.props as Outs).readerFunction,
+        },
         tableCheckBad: tableCheckBad.failures,
         tableLeft: tableLeft[0]?.t ?? null,
         fdwDeleteBlocked,

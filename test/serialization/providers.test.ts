@@ -161,15 +161,24 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         expect(r.vault).toEqual({
             id: expect.stringMatching(/^[0-9a-f-]{36}$/),
             secretIdOutput: r.vault.id,
+            databaseRecorded: true,
             diff: update,
+            diffOtherDatabase: { changes: true, replaces: ["connection"], deleteBeforeReplace: false },
             updatedSecretId: r.vault.id,
             storedIsSecondValue: true,
             readIsSecondValue: true,
+            adoptedId: r.vault.id,
+            adoptedIsThirdValue: true,
+            nulFailures: [{ property: "", reason: "secret: must not contain a NUL character (Postgres text cannot hold one)" }],
             rowsAfterDelete: 0,
             readAfterDelete: {},
         });
 
         expect(r.foreignData).toMatchObject({
+            fdwCheck: [],
+            fdwCheckOld: [{ property: "", reason: expect.stringMatching(/^extension: wrappers 0\.4\.5 is installed; the foreign data wrapper host_wrapper needs wrappers 0\.4\.6 or later \(host test\)/) }],
+            readerFunction: { definer: true, public_execute: false },
+            readerLeft: 0,
             fdwId: "host_wrapper",
             fdwDiffName: { changes: true, replaces: ["name"], deleteBeforeReplace: false },
             fdwRead: { name: "host_wrapper", handler: "extensions.auth0_fdw_handler", validator: "extensions.auth0_fdw_validator" },
@@ -184,6 +193,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
                 ],
                 options: { object: "users", note: "it's" },
                 server: "host_server",
+                readerFunction: "list_host_users",
             },
             tableCheckBad: [expect.objectContaining({ property: "", reason: expect.stringMatching(/columns\[0\]\.type: must be one of/) })],
             tableLeft: null,
@@ -209,10 +219,11 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         expect(r.security).toEqual({
             createdDrift: [],
             cleanDrift: [],
-            drift: ["policy users_scripts_all on host_sec.users is missing"],
+            drift: ["policy users_scripts_all on host_sec.users is missing", "PUBLIC may execute host_sec_fd.list_x()"],
             diffChanges: true,
             updatedDrift: [],
             policies: ["users_scripts_all"],
+            definerPublicAfter: false,
         });
         expect(r.supabase).toEqual({
             checkFailures: [],
