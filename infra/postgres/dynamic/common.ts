@@ -37,12 +37,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return false;
 }
 
-/** Whether two connections reach the same database (host, port and database name); credentials may differ. */
-export function sameDatabase(a: PgConnectionInfo | undefined, b: PgConnectionInfo | undefined): boolean {
-    if (!a || !b) return false;
-    return a.host === b.host && Number(a.port) === Number(b.port) && a.database === b.database;
-}
-
 /**
  * Problems with a connection input, each naming the field. Never quotes the password. An unknown
  * connection (preview) has no problems yet.
