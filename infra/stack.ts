@@ -151,6 +151,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         dedicatedDatabase: config.postgres.dedicatedDatabase,
         allowDataLoss: config.allowDataLoss,
         protect: config.protect,
+        adoptUsersTable: pg.adoptUsersTable,
     }, parent);
 
     const postgresOutputs = { postgresRoles: pulumi.output(database.roleNames), appliedMigrations: database.migrations.applied };

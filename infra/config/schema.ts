@@ -141,6 +141,20 @@ const postgresSchema = z.object({
      * roles connect through PUBLIC).
      */
     dedicatedDatabase: boolish.default(false),
+    /**
+     * An existing user table in the shape of Auth0's "PostgreSQL as custom database" template, as
+     * `schema.table` (e.g. `public.users`), to adopt as the user store: the first `up` moves it into
+     * `schema` as `users` and brings it to the user store's shape in place (every row and id kept,
+     * bcrypt hashes still log in), instead of creating an empty table. Refused, naming the rows and
+     * changing nothing, when emails differ only in case or a row cannot be held. Never a schema
+     * Postgres or Supabase owns (Supabase's `auth.users` is not this table), except `public`.
+     * Defaults to none.
+     */
+    adoptUsersTable: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/, "must be schema.table, each a lower-case Postgres identifier (e.g. public.users)")
+        .refine((v) => v.startsWith("public.") || !RESERVED_SCHEMAS.has(v.split(".")[0]!), "must not be in a schema Postgres or Supabase owns (public excepted)")
+        .optional(),
 }).strict();
 
 const exactVersion = z.string().regex(EXACT_VERSION, "must be an exact npm version such as 8.11.3 (no range, tag or v prefix)");

@@ -92,7 +92,8 @@ export function assertPlanIsSafe(plan: MigrationPlan, schema?: string, owner?: s
     if (problems.length > 0) throw new MigrationError(problems.join("; "));
 }
 
-async function withLock<T>(client: ClientBase, schema: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` holding the schema's migration lock (a session advisory lock): one runner at a time per schema. */
+export async function withMigrationLock<T>(client: ClientBase, schema: string, fn: () => Promise<T>): Promise<T> {
     await client.query("SELECT pg_advisory_lock(hashtext($1))", [`auth0-postgres:migrations:${schema}`]);
     try {
         return await fn();
@@ -101,25 +102,40 @@ async function withLock<T>(client: ClientBase, schema: string, fn: () => Promise
     }
 }
 
+/** Creates the schema's ledger when it does not exist yet. */
+export async function createLedger(client: ClientBase, schema: string): Promise<void> {
+    await client.query(
+        `CREATE TABLE IF NOT EXISTS ${ledger(schema)} (id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+}
+
+/** Records on the ledger which stack (by role prefix) the schema's user store belongs to. */
+export async function recordLedgerOwner(client: ClientBase, schema: string, owner: string): Promise<void> {
+    await client.query(`COMMENT ON TABLE ${ledger(schema)} IS ${quoteLiteral(ownerComment(owner))}`);
+}
+
+/** Records `m` as applied, with its checksum (inside the caller's transaction). */
+export async function recordApplied(client: ClientBase, schema: string, m: Pick<Migration, "id" | "checksum">): Promise<void> {
+    await client.query(`INSERT INTO ${ledger(schema)} (id, checksum) VALUES ($1, $2)`, [m.id, m.checksum]);
+}
+
 /** Applies the pending migrations, each in a transaction. Returns the ids applied. */
 export async function applyMigrations(client: ClientBase, schema: string, migrations: Migration[], owner?: string): Promise<string[]> {
     const ids = migrations.map((m) => m.id);
     if (new Set(ids).size !== ids.length) throw new MigrationError(`duplicate migration ids in ${ids.join(", ")}`);
     if ([...ids].sort().join() !== ids.join()) throw new MigrationError(`migrations must be given in id order (got ${ids.join(", ")})`);
-    return await withLock(client, schema, async () => {
-        await client.query(
-            `CREATE TABLE IF NOT EXISTS ${ledger(schema)} (id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-        );
+    return await withMigrationLock(client, schema, async () => {
+        await createLedger(client, schema);
         const plan = await planMigrations(client, schema, migrations);
         assertPlanIsSafe(plan, schema, owner);
         // A ledger from before owners were recorded is taken over by the stack that applies to it.
-        if (owner && plan.owner !== owner) await client.query(`COMMENT ON TABLE ${ledger(schema)} IS ${quoteLiteral(ownerComment(owner))}`);
+        if (owner && plan.owner !== owner) await recordLedgerOwner(client, schema, owner);
         const applied: string[] = [];
         for (const m of migrations.filter((x) => plan.pending.includes(x.id))) {
             await client.query("BEGIN");
             try {
                 await client.query(m.up);
-                await client.query(`INSERT INTO ${ledger(schema)} (id, checksum) VALUES ($1, $2)`, [m.id, m.checksum]);
+                await recordApplied(client, schema, m);
                 await client.query("COMMIT");
             } catch (err) {
                 await client.query("ROLLBACK");
@@ -138,7 +154,7 @@ export async function applyMigrations(client: ClientBase, schema: string, migrat
  * postgresql provider drops a schema with RESTRICT).
  */
 export async function revertMigrations(client: ClientBase, schema: string, migrations: Migration[]): Promise<string[]> {
-    return await withLock(client, schema, async () => {
+    return await withMigrationLock(client, schema, async () => {
         const done = await readLedger(client, schema);
         const targets = migrations.filter((m) => done.has(m.id)).reverse();
         await client.query("BEGIN");

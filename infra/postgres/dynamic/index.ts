@@ -3,3 +3,4 @@ export * from "./vault-secret";
 export * from "./fdw";
 export * from "./fdw-table";
 export * from "./security";
+export * from "./adoption";
