@@ -18,8 +18,9 @@
  * - The scripts, the baseline and the bare bcrypt compare run on the module versions the stacks
  *   give the scripts (`customDb.modules`, installed under npm aliases, as in the tests); the
  *   Action on the pg it declares.
- * - Prints the table, the ours/baseline ratios and the four targets; exits non-zero when a
- *   target fails only with --strict (always on an unexpected error).
+ * - Prints the table, the ours/baseline ratios and the five targets (the fifth, login timing
+ *   across a bcrypt cost change, in bench/cost-change.ts); exits non-zero when a target fails
+ *   only with --strict (always on an unexpected error).
  */
 import { cpus, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -33,6 +34,7 @@ import { Auth0Sandbox, createSandbox, invokeWithCallback, WrongUsernameOrPasswor
 import { createStackDatabase, query, StackDatabase } from "../test/support/db";
 import { startPostgres } from "../test/support/embedded";
 import { committedScriptModules, scriptModule } from "../test/support/script-modules";
+import { costChangeTarget, measureCostChange } from "./bench/cost-change";
 
 /** What the scripts require in Auth0 (`customDb.modules` of the committed stacks), from the npm aliases the tests install. */
 const SCRIPT_MODULES = committedScriptModules();
@@ -642,6 +644,8 @@ async function main(): Promise<number> {
 
         const connections = await bench.connectionsRun();
         const timing = await bench.timing();
+        // Last: it seeds users at an older bcrypt cost, which the runs above must not see.
+        const costChange = await measureCostChange({ stack, configuration: bench.scriptsConfiguration(), scriptModules: SCRIPT_MODULES, bcrypt, cost: options.cost, samples: options.timingSamples });
 
         const getUser = (impl: Row["impl"]) => rows.find((r) => r.operation === "get_user" && r.impl === impl && r.concurrency === 10)!;
         const speedup = rate(getUser("ours")) / rate(getUser("baseline"));
@@ -668,10 +672,12 @@ async function main(): Promise<number> {
                 measured: `${timingRatio.toFixed(3)}x (unknown ${timing.unknownP50.toFixed(2)} ms, wrong password ${timing.wrongP50.toFixed(2)} ms; need <= 1.10x)`,
                 pass: timingRatio <= 1.1 && timing.errors.length === 0,
             },
+            costChangeTarget(costChange),
         ];
         process.stdout.write("\n");
         if (connections.firstError) process.stdout.write(`  errors in the connections run, first: ${connections.firstError}\n`);
         for (const e of timing.errors.slice(0, 3)) process.stdout.write(`  timing run: ${e}\n`);
+        for (const e of costChange.errors.slice(0, 3)) process.stdout.write(`  cost-change run: ${e}\n`);
         targets.forEach((t, i) => process.stdout.write(`TARGET ${i + 1} ${t.pass ? "PASS" : "FAIL"} ${t.name}: ${t.measured}\n`));
         failedTargets = targets.filter((t) => !t.pass).length;
         const rowErrors = rows.reduce((n, r) => n + r.measured.errors, 0);

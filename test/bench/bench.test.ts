@@ -1,7 +1,7 @@
 /**
  * Smoke test of `scripts/bench.ts` (`npm run bench`): run as a child process with tiny counts
  * (`--quick`), it must print every figure: a row per operation, implementation and concurrency,
- * the ours/baseline ratios and the four target lines. The figures themselves are not judged here
+ * the ours/baseline ratios and the five target lines. The figures themselves are not judged here
  * (a quick run is too small for that), except the connection counts, which do not depend on speed.
  * How long the run takes is not judged either: speed belongs in `npm run bench`, not in a test.
  */
@@ -39,7 +39,7 @@ const OPERATIONS = ["login", "get_user", "create", "verify", "change_password", 
 const NUMBER = String.raw`\d+(?:\.\d+)?`;
 
 describe("npm run bench --quick", () => {
-    it("prints a row for every operation, implementation and concurrency, the ratios and the four targets; --strict fails exactly when a target does", async () => {
+    it("prints a row for every operation, implementation and concurrency, the ratios and the five targets; --strict fails exactly when a target does", async () => {
         const { code, stdout, stderr } = await bench(["--quick", "--strict"]);
         expect(stderr).toBe("");
         expect(code).toBe(/^TARGET \d FAIL /m.test(stdout) ? 1 : 0);
@@ -66,14 +66,18 @@ describe("npm run bench --quick", () => {
             }
         }
         const targets = [...stdout.matchAll(/^TARGET (\d) (PASS|FAIL) (.+): (\d+\.\d+)x \(.*\)$/gm)];
-        expect(targets.map((t) => t[1])).toEqual(["1", "2", "3", "4"]);
+        expect(targets.map((t) => t[1])).toEqual(["1", "2", "3", "4", "5"]);
         expect(targets[0]![3]).toMatch(/get_user at concurrency 10/);
         expect(targets[1]![3]).toMatch(/connections opened over a \d+-call run/);
         expect(targets[2]![3]).toMatch(/login p50 \/ bare bcrypt compare p50/);
         expect(targets[3]![3]).toMatch(/unknown email vs wrong password/);
+        // Target 5: users at two bcrypt costs (a quick run raises 4 to 6), the unknown/wrong ratio and each cost's median.
+        expect(targets[4]![3]).toBe("login across a bcrypt cost change (users at 4 and 6, BCRYPT_COST 6), median unknown email / wrong password");
+        expect(targets[4]![0]).toMatch(/\(unknown \d+\.\d+ ms, wrong password \d+\.\d+ ms: stored at 4 \d+\.\d+ ms, at 6 \d+\.\d+ ms; need 0\.95-1\.05x\)$/);
         // Connections do not depend on the machine's speed: the pool's maximum is never exceeded.
         expect(targets[1]![2]).toBe("PASS");
-        expect(stdout).toMatch(/^targets: [0-4]\/4 passed; call errors: 0; script log lines: 0; /m);
+        expect(stdout).toMatch(/^targets: [0-5]\/5 passed; call errors: 0; script log lines: 0; /m);
+        expect(stdout).not.toMatch(/cost-change run:/);
     }, TEST_TIMEOUT_MS);
 
     it("rejects a bad flag before starting anything, naming it", async () => {

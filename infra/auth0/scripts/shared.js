@@ -5,7 +5,8 @@
  * line in the body of each script, so it runs in Auth0's sandbox with the script's globals:
  * `configuration`, `global`, `require`, `ValidationError`, `WrongUsernameOrPasswordError`,
  * `Buffer` and `console`. Each invocation runs it again; what must outlive one invocation (the
- * pg pool, the dummy bcrypt hash) lives in `global.__auth0CustomDb`.
+ * pg pool, the dummy bcrypt hashes, the bcrypt cost of a failed login) lives in
+ * `global.__auth0CustomDb`.
  *
  * SQL is parameterized; the only identifier is the schema, validated and quoted. Errors given to
  * the callback never carry DB_URL, its password or a password hash.
@@ -27,7 +28,7 @@ var EMAIL = /^[^\s@]+@[^\s@]+$/;
 var PROFILE_COLUMNS = "id::text AS id, email, nickname, email_verified, app_metadata, user_metadata";
 var APPLICATION_NAME = "auth0-custom-db";
 var OWN_ERRORS = new WeakSet();
-var STATE = global.__auth0CustomDb || (global.__auth0CustomDb = { pool: null, poolKey: null, dummyHashes: {} });
+var STATE = global.__auth0CustomDb || (global.__auth0CustomDb = { pool: null, poolKey: null, dummyHashes: {}, ceiling: null });
 
 /** An error whose message this code wrote (safe to hand to Auth0 as it is). */
 function failure(message) {
@@ -316,17 +317,111 @@ function checkNewPassword(operation, password) {
   }
 }
 
-/** A bcrypt hash of a random secret at the configured cost, cached in `global`: what an unknown email is compared with. */
+// ---------------------------------------------------------------------------------------------
+// The bcrypt work of a login. A failed login must not tell whether the email exists, however the
+// stored hashes' costs differ (users hashed before customDb.bcryptCost was raised or lowered): every
+// failed login does the work of one compare at the same cost, the ceiling; a successful one
+// stores the password again at the configured cost when its hash has another one.
+
+/** A stored hash above this cost (imported from elsewhere) does not raise the ceiling: the configuration's own maximum. */
+var MAX_BCRYPT_COST = 15;
+/** How long the ceiling read from the table is kept before it is read again. */
+var CEILING_TTL_MS = 5 * 60 * 1000;
+var BCRYPT_HASH = /^\$2[aby]\$([0-9]{2})\$[.\/A-Za-z0-9]{53}$/;
+
+/** The cost of a bcrypt hash, or null when the text is not one. */
+function hashCost(hash) {
+  var m = typeof hash === "string" ? BCRYPT_HASH.exec(hash) : null;
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * A well-formed bcrypt hash at `cost` that no password matches, cached in `global`: a fresh salt
+ * (bcrypt.genSalt, which does no key stretching) and a random digest. A compare against it costs
+ * what one against a real hash of that cost does (bcrypt derives the digest from the password,
+ * then compares the texts), and making it costs nothing, so no first failed login pays twice.
+ */
 function dummyHash(cost) {
   var cached = STATE.dummyHashes[cost];
   if (!cached) {
-    cached = Promise.resolve(bcrypt.hash(crypto.randomBytes(32).toString("hex"), cost));
+    cached = Promise.resolve(bcrypt.genSalt(cost)).then(function (salt) {
+      // 31 characters of bcrypt's alphabet (base64's, with "." for "+").
+      return salt + crypto.randomBytes(24).toString("base64").replace(/\+/g, ".").slice(0, 31);
+    });
     STATE.dummyHashes[cost] = cached;
     cached.catch(function () {
       if (STATE.dummyHashes[cost] === cached) delete STATE.dummyHashes[cost];
     });
   }
   return cached;
+}
+
+/**
+ * The bcrypt cost every failed login pays for: the highest of the configured cost and the stored
+ * hashes' costs (at most MAX_BCRYPT_COST). Read from the table once per CEILING_TTL_MS per
+ * container; every login, known email or not, waits for the same read.
+ */
+function costCeiling(cfg) {
+  var key = crypto.createHash("sha256").update(JSON.stringify([cfg.dbUrl, cfg.schema, cfg.bcryptCost])).digest("hex");
+  var entry = STATE.ceiling;
+  if (entry && entry.key === key && Date.now() - entry.at < CEILING_TTL_MS) return entry.value;
+  var value = runQuery(
+    cfg,
+    "SELECT max(substr(password_hash, 5, 2)) AS cost FROM " + usersTable(cfg) + " WHERE password_hash LIKE '$2_$__$%'",
+    [],
+  ).then(function (result) {
+    var text = result.rows.length > 0 ? String(result.rows[0].cost) : "";
+    var stored = /^[0-9]{2}$/.test(text) ? Math.min(Number(text), MAX_BCRYPT_COST) : 0;
+    return Math.max(cfg.bcryptCost, stored);
+  });
+  var fresh = { key: key, at: Date.now(), value: value };
+  STATE.ceiling = fresh;
+  value.catch(function () {
+    if (STATE.ceiling === fresh) STATE.ceiling = null;
+  });
+  return value;
+}
+
+/**
+ * The rest of a failed login's bcrypt work, so that it comes to one compare at `ceiling`. `spent`
+ * is the cost of the compare against the stored hash, or null when there was none (unknown email,
+ * unusable password or hash): then one compare at the ceiling. Else bcrypt's work doubles with each
+ * cost step, so compares at spent, spent+1, ..., ceiling-1 add 2^ceiling - 2^spent to the 2^spent
+ * already done. (A stored cost above the ceiling, beyond MAX_BCRYPT_COST, adds nothing.)
+ */
+async function payFailedLogin(password, spent, ceiling) {
+  var costs = [];
+  if (spent === null) costs.push(ceiling);
+  else for (var cost = spent; cost < ceiling; cost++) costs.push(cost);
+  for (var i = 0; i < costs.length; i++) {
+    await bcrypt.compare(password, await dummyHash(costs[i]));
+  }
+  return costs;
+}
+
+/**
+ * After a successful login whose stored hash has another cost than the configured one: stores the
+ * password hashed at the configured cost, only if the row still holds the hash just checked (a
+ * password change made meanwhile wins). A failure is logged and the login goes on: the password
+ * was right. Resolves true when the hash was replaced.
+ */
+async function rehashAfterLogin(cfg, row, password, spent) {
+  if (spent === cfg.bcryptCost) return false;
+  try {
+    var hash = await bcrypt.hash(password, cfg.bcryptCost);
+    var result = await runQuery(
+      cfg,
+      "UPDATE " + usersTable(cfg) + " SET password_hash = $1 WHERE id = $2::uuid AND password_hash = $3",
+      [hash, row.id, row.password_hash],
+    );
+    return result.rowCount > 0;
+  } catch (err) {
+    console.error(
+      "auth0 custom database: login: the password of user " + row.id + " could not be rehashed at cost " + cfg.bcryptCost +
+        " (" + describeFailure(err) + "); the login goes on",
+    );
+    return false;
+  }
 }
 
 /** The row of an email (case-insensitive), or null. */
