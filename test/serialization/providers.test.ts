@@ -15,6 +15,7 @@ import { startTokenServer, TokenServer } from "../auth0/token-server";
 import { startSupabaseApi, SupabaseApi } from "../supabase/management-api";
 import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
+import { expectAbsent } from "../support/leaks";
 
 const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard", "SupabaseThirdPartyAuth"] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
@@ -83,7 +84,7 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             // (net and tls: the connection's TLS options, see infra/dynamic/connection.ts.)
             for (const mod of p.requires) expect(mod, `${type} requires ${mod}`).toMatch(/^(pg|crypto|net|tls)$/);
             const text = readFileSync(p.file, "utf8");
-            expect(text.includes(password), `${type} text holds the database password`).toBe(false);
+            expectAbsent(text, password, `${type} text: the database password`);
             expect(text).not.toMatch(/\.ts["']/);
         }
         expect(r.providers.Migrations.requires).toEqual(["crypto", "net", "pg", "tls"]);
@@ -140,8 +141,8 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         expect(host.code).toBe(0);
         expect(r.tsNodeLoaded).toBe(false);
         // Booleans, so that a failure does not print the secret it found.
-        expect((host.stdout + host.stderr).includes(password), "host output holds the database password").toBe(false);
-        expect((host.stdout + host.stderr).includes(client.clientSecret), "host output holds the client secret").toBe(false);
+        expectAbsent(host.stdout + host.stderr, password, "host output: the database password");
+        expectAbsent(host.stdout + host.stderr, client.clientSecret, "host output: the client secret");
 
         expect(r.migrations).toEqual({
             checkFailures: [],
