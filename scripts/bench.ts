@@ -36,6 +36,7 @@ import { startPostgres } from "../test/support/embedded";
 import { committedScriptModules, scriptModule } from "../test/support/script-modules";
 import { costChangeTarget, measureCostChange } from "./bench/cost-change";
 import { runLatencyBench } from "./bench/latency";
+import { Call, countingPg, CountingPg, describeError, drive, Measured, percentile } from "./bench/measure";
 
 /** What the scripts require in Auth0 (`customDb.modules` of the committed stacks), from the npm aliases the tests install. */
 const SCRIPT_MODULES = committedScriptModules();
@@ -104,105 +105,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Counting connections.
-
-interface CountingPg {
-    /** pg, with a Client that counts its successful connects and a Pool that uses that Client. */
-    module: typeof pg;
-    opened(): number;
-    /** Ends every pool created through `module`. */
-    endPools(): Promise<void>;
-}
-
-/** `base` (the scripts' pg by default; the Action's is the project's) with a connection counter. */
-function countingPg(base: typeof pg = scriptPg): CountingPg {
-    let opened = 0;
-    const pools: pg.Pool[] = [];
-    type ConnectCallback = ((err: Error) => void) | ((err: null, c: pg.Client) => void);
-    class CountingClient extends base.Client {
-        override connect(): Promise<pg.Client>;
-        override connect(callback: ConnectCallback): void;
-        override connect(callback?: ConnectCallback): Promise<pg.Client> | void {
-            if (callback) {
-                const counted = (err: Error | null, client?: pg.Client) => {
-                    if (!err) opened += 1;
-                    (callback as (err: Error | null, client?: pg.Client) => void)(err, client);
-                };
-                super.connect(counted as ConnectCallback);
-                return;
-            }
-            return super.connect().then((client) => {
-                opened += 1;
-                return client;
-            });
-        }
-    }
-    class CountingPool extends base.Pool {
-        constructor(config?: pg.PoolConfig) {
-            super({ ...config, Client: CountingClient as unknown as new () => pg.ClientBase });
-            pools.push(this);
-        }
-    }
-    const module = new Proxy(base, {
-        get: (target, prop, receiver) => (prop === "Client" ? CountingClient : prop === "Pool" ? CountingPool : Reflect.get(target, prop, receiver)),
-    });
-    return {
-        module,
-        opened: () => opened,
-        endPools: async () => {
-            await Promise.all(pools.map((p) => (p.ending ? undefined : p.end().catch(() => undefined))));
-        },
-    };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Driving calls.
-
-/** A prepared call: resolves with null when it did what it should, else with what went wrong. */
-type Call = () => Promise<string | null>;
-
-interface Measured {
-    calls: number;
-    seconds: number;
-    latencies: number[];
-    errors: number;
-    firstError: string | null;
-}
-
-async function drive(calls: number, concurrency: number, prepare: (i: number) => Call): Promise<Measured> {
-    const latencies = new Array<number>(calls);
-    let next = 0;
-    let errors = 0;
-    let firstError: string | null = null;
-    const worker = async () => {
-        for (;;) {
-            const i = next++;
-            if (i >= calls) return;
-            const call = prepare(i);
-            const t0 = performance.now();
-            const problem = await call();
-            latencies[i] = performance.now() - t0;
-            if (problem !== null) {
-                errors += 1;
-                firstError ??= problem;
-            }
-        }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, worker));
-    return { calls, seconds: (performance.now() - started) / 1000, latencies, errors, firstError };
-}
-
-function percentile(values: number[], q: number): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
-}
-
-function describeError(err: unknown): string {
-    return err instanceof Error || (typeof err === "object" && err !== null && "message" in err) ? String((err as Error).message) : String(err);
-}
-
-// ---------------------------------------------------------------------------------------------
 // The operations.
 
 type Operation = "login" | "get_user" | "create" | "verify" | "change_password" | "upsert";
@@ -262,7 +164,7 @@ class Bench {
 
     /** A fresh sandbox (an Auth0 container with an empty pool) whose pg counts connections. */
     sandbox(): { sandbox: Auth0Sandbox; counter: CountingPg } {
-        const counter = countingPg();
+        const counter = countingPg(scriptPg);
         const sandbox = createSandbox(this.scriptsConfiguration(), {
             scriptModules: SCRIPT_MODULES,
             modules: { [`pg@${SCRIPT_MODULES.pg}`]: counter.module },
@@ -346,7 +248,7 @@ class Bench {
 
     baselineHarness(operation: Operation): Harness {
         const row = ++this.rowSerial;
-        const counter = countingPg();
+        const counter = countingPg(scriptPg);
         const { Client } = counter.module;
         const ends: Promise<void>[] = [];
         const table = `${ident(this.stack.schema)}.users`;

@@ -1,6 +1,7 @@
 /**
- * Measuring helpers of the latency mode (scripts/bench/latency.ts): driving calls at a
- * concurrency, percentiles, and a pg whose Client counts its connects.
+ * Measuring helpers of `npm run bench` (scripts/bench.ts) and its latency mode
+ * (scripts/bench/latency.ts): driving calls at a concurrency, percentiles, and a pg whose Client
+ * counts its connects.
  */
 import { performance } from "node:perf_hooks";
 import type pg from "pg";
