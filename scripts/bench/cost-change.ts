@@ -108,14 +108,21 @@ export async function measureCostChange(options: CostChangeOptions): Promise<Cos
     }
 }
 
-/** The target line's name, measurement and verdict. */
+/**
+ * The target line's name, measurement and verdict. The ratio over the whole mix is printed first;
+ * the target holds only when it and the ratio against each stored cost are in the band (a median
+ * over a mix could land between two clusters and hide a leak for one of them).
+ */
 export function costChangeTarget(r: CostChangeResult): { name: string; measured: string; pass: boolean } {
     const [low, high] = COST_CHANGE_BAND;
+    const inBand = (ratio: number) => ratio >= low && ratio <= high;
+    const perCost = [r.older, r.configured].map((cost) => ({ cost, ms: r.wrongP50ByCost[cost]!, ratio: r.unknownP50 / r.wrongP50ByCost[cost]! }));
     return {
         name: `login across a bcrypt cost change (users at ${r.older} and ${r.configured}, BCRYPT_COST ${r.configured}), median unknown email / wrong password`,
         measured:
             `${r.ratio.toFixed(3)}x (unknown ${r.unknownP50.toFixed(2)} ms, wrong password ${r.wrongP50.toFixed(2)} ms: ` +
-            `stored at ${r.older} ${r.wrongP50ByCost[r.older]!.toFixed(2)} ms, at ${r.configured} ${r.wrongP50ByCost[r.configured]!.toFixed(2)} ms; need ${low.toFixed(2)}-${high.toFixed(2)}x)`,
-        pass: r.ratio >= low && r.ratio <= high && r.errors.length === 0,
+            perCost.map((c) => `stored at ${c.cost} ${c.ms.toFixed(2)} ms, ${c.ratio.toFixed(3)}x`).join("; ") +
+            `; need each ${low.toFixed(2)}-${high.toFixed(2)}x)`,
+        pass: inBand(r.ratio) && perCost.every((c) => inBand(c.ratio)) && r.errors.length === 0,
     };
 }
