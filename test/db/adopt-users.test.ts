@@ -107,7 +107,7 @@ describe(`a template table of ${USERS} users, adopted`, () => {
     let users: TemplateUser[];
     let sandbox: ReturnType<typeof createSandbox>;
     /** Figures for the report at the end. */
-    const figures = { rows: 0, logins: 0, secondLogins: 0, getUsers: 0 };
+    const figures = { rows: 0, logins: 0, secondLogins: 0, getUsers: 0, rehashed: 0 };
 
     beforeAll(async () => {
         const server = inject("databaseUrl");
@@ -190,7 +190,10 @@ describe(`a template table of ${USERS} users, adopted`, () => {
         expect((await sandbox.run("login", users[0]!.email, "not-the-password")).err).toMatchObject({ name: "WrongUsernameOrPasswordError" });
     });
 
-    it("the adopted hashes log in again", { timeout: 120_000 }, async () => {
+    it("the old hashes were rehashed at the configured cost on login, and the new ones log in", { timeout: 120_000 }, async () => {
+        const hashes = await query(stack.db.url, `SELECT substr(password_hash, 1, 7) AS prefix, count(*)::int AS n FROM ${SCHEMA}.users GROUP BY 1`);
+        expect(hashes).toEqual([{ prefix: "$2b$05$", n: USERS }]);
+        figures.rehashed = USERS;
         const sample = users.filter((_, i) => i % 60 === 0);
         const again = await inBatches(sample, 10, (u) => sandbox.run("login", u.email, u.password));
         expect(again.filter((r) => r.err !== null)).toEqual([]);
