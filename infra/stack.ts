@@ -109,7 +109,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
 
     // Settings that cannot change in place fail the preview here, before any provider starts.
     const guard = new SettingsGuard(
-        `${name}-settings-guard`,
+        auth0StackNames(name).settingsGuard,
         { settings: pinnedSettings(config), allowDataLoss: config.allowDataLoss, allowDataLossKey: `${config.project}:allowDataLoss` },
         parent,
     );

@@ -17,6 +17,8 @@ export const AUTH0_COMPONENT_TYPES = {
 /** The stack's top-level names of the Auth0 side, from its prefix (`<project>-<stack>`). */
 export function auth0StackNames(prefix: string) {
     return {
+        /** The `SettingsGuard` every provider of the stack, the Auth0 one included, waits for. */
+        settingsGuard: `${prefix}-settings-guard`,
         /** The explicit `auth0.Provider`. */
         provider: `${prefix}-auth0`,
         /** {@link Auth0Applications}. */
