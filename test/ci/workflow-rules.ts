@@ -48,11 +48,12 @@ export const RULES: Record<RuleId, string> = {
     "no-untrusted-interpolation": "no github.event.* or github.head_ref text is interpolated into a run: script",
     "secrets-via-env": "secrets reach steps through env:, never interpolated into run:, never a literal",
     "pinned-actions": "every third-party action (and reusable workflow) is pinned by a full commit SHA with its release as a `# vX.Y.Z` comment",
-    "pull-requests-write-only-for-comments": "a job's write permissions are pull-requests (to comment) and id-token (to exchange for a Pulumi token) only",
+    "pull-requests-write-only-for-comments":
+        "a job's write permissions are pull-requests (to comment), id-token (to exchange for a Pulumi token) and issues (to keep a drift issue, in a job that runs no Pulumi and holds no Pulumi token) only",
     "no-pull-request-target": "no workflow runs on pull_request_target (a pull request's run with the base's secrets)",
     "pulumi-environment": "every Pulumi command on a stack runs in a GitHub environment that names that stack",
     "pulumi-oidc-credentials": "the Pulumi token comes from an OIDC exchange bound to the job's environment; no stored PULUMI_ACCESS_TOKEN anywhere",
-    "pulumi-concurrency": "whatever writes a stack (or saves its plan) holds the pulumi-<stack> concurrency group and is never cancelled",
+    "pulumi-concurrency": "whatever writes a stack (or saves its plan), and every scheduled preview, holds the pulumi-<stack> concurrency group and is never cancelled",
     "pr-preview-dev-only": "a pull request only previews, only the dev stack, only in the dev-preview environment",
     "pr-policy-pack-from-base": "a pull request's preview loads the policy pack from a checkout of the base branch, not from the pull request",
     "plan-approval": "staging and prod are updated only with `pulumi up --plan` on the plan a preview job saved, in the stack's own (approval) environment",
@@ -344,6 +345,8 @@ const DOCKER_PINNED = /^docker:\/\/[^@\s]+@sha256:[0-9a-f]{64}$/;
 /** The release a SHA stands for, as a trailing comment: `# v4.2.2`. */
 const VERSION_COMMENT = /^v\d+\.\d+\.\d+(?:[-+][\w.-]+)?(?:\s|$)/;
 const USES_LINE = /^\s*(?:-\s+)?uses:\s*(["']?)([^\s"'#]+)\1\s*(?:#\s*(.*?))?\s*$/;
+/** A run: that keeps an issue: `gh issue ...`, or a repository script named for it. */
+const ISSUE_COMMAND = /(^|[\s;&|(])(gh\s+issue\s|(\.\/)?scripts\/[\w.-]*issue[\w.-]*\.sh\b)/m;
 /** The base branch of a pull request, as a checkout ref. */
 const BASE_REF = /^\$\{\{\s*(?:github\.event\.pull_request\.base\.(?:sha|ref)|github\.base_ref)\s*\}\}$/;
 
@@ -465,9 +468,21 @@ export function checkWorkflow(text: string, file: string): Finding[] {
             const comments = job.steps.some((s) => isPulumiAction(s) && (s.with["comment-on-pr"] === true || s.with["comment-on-pr"] === "true"));
             if (!comments) add("pull-requests-write-only-for-comments", `job "${id}" has pull-requests: write but posts no pull-request comment`);
         }
+        // issues: write only for a job that keeps an issue (gh issue, or a scripts/*issue*.sh) and
+        // neither runs Pulumi nor holds a Pulumi token: whatever could write issues never reads a stack.
+        if (isObj(job.permissions) && job.permissions.issues === "write") {
+            const keepsIssue = job.steps.some((s) => s.run !== undefined && ISSUE_COMMAND.test(s.run));
+            if (!keepsIssue) add("pull-requests-write-only-for-comments", `job "${id}" has issues: write but opens, edits or closes no issue (gh issue or scripts/*issue*.sh)`);
+            const pulumi = variants.some((v) => pulumiCommands(v, wf.env).length > 0);
+            if (pulumi || job.steps.some(isOidcExchange) || job.permissions["id-token"] === "write") {
+                add("pull-requests-write-only-for-comments", `job "${id}" has issues: write and runs Pulumi or holds a Pulumi token; keep the issue in a job of its own, fed by an artifact`);
+            }
+        }
         if (isObj(job.permissions)) {
             for (const [scope, level] of Object.entries(job.permissions)) {
-                if (level === "write" && scope !== "pull-requests" && scope !== "id-token") add("pull-requests-write-only-for-comments", `job "${id}" has ${scope}: write; only pull-requests: write (for comments) and id-token: write (for the Pulumi token) are expected`);
+                if (level === "write" && scope !== "pull-requests" && scope !== "id-token" && scope !== "issues") {
+                    add("pull-requests-write-only-for-comments", `job "${id}" has ${scope}: write; only pull-requests: write (for comments), id-token: write (for the Pulumi token) and issues: write (for a drift issue) are expected`);
+                }
             }
         } else if (job.permissions === "write-all") {
             add("pull-requests-write-only-for-comments", `job "${id}" has write-all permissions`);
@@ -513,8 +528,10 @@ export function checkWorkflow(text: string, file: string): Finding[] {
                 if (!job.environment) add("pulumi-environment", `${run} without an environment:`);
                 else if (stacksIn(job.environment).join() !== stack) add("pulumi-environment", `${run} in environment "${job.environment}", which does not name that stack`);
 
-                // Writers (and plan savers) hold the stack's group and are never cancelled mid-way.
-                if (WRITE_COMMANDS.has(cmd.command) || (cmd.command === "preview" && cmd.plan)) {
+                // Writers (and plan savers) hold the stack's group and are never cancelled mid-way; so do
+                // scheduled previews (a drift check), which would otherwise read a stack mid-update.
+                const scheduledPreview = cmd.command === "preview" && wf.triggers.includes("schedule");
+                if (WRITE_COMMANDS.has(cmd.command) || (cmd.command === "preview" && cmd.plan) || scheduledPreview) {
                     if (job.concurrencyGroup !== `pulumi-${stack}`) {
                         add("pulumi-concurrency", `${run} in concurrency group ${job.concurrencyGroup ? `"${job.concurrencyGroup}"` : "(none)"}; it must be "pulumi-${stack}"`);
                     }
