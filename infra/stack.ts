@@ -14,7 +14,8 @@ import { PinnedSetting, SettingsGuard } from "./dynamic/settings-guard";
 import { Auth0ForeignData } from "./postgres/foreign-data";
 import { PostgresDatabase } from "./postgres/database";
 import { adminTls } from "./postgres/tls";
-import type { RoleKey } from "./postgres/privileges";
+import { RoleKey, SUPABASE_AUTHENTICATED_ROLE } from "./postgres/privileges";
+import { SupabaseThirdPartyAuth } from "./dynamic/supabase-third-party-auth";
 
 /**
  * What the stack exports: only what exists (the engine warns on an undefined output). Secret values
@@ -32,6 +33,22 @@ export interface StackOutputs {
     /** With Supabase features: the Vault secret id the foreign server reads, and when its token expires. */
     managementTokenVaultSecretId?: pulumi.Output<string>;
     managementTokenExpiresAt?: pulumi.Output<string>;
+    /**
+     * With Supabase third-party auth: what an app's Supabase client needs (see the README's snippet):
+     * the project URL, the tenant and the SPA to sign in with, the audience to ask for, and that the
+     * Auth0 *access* token is the one to send.
+     */
+    supabaseClient?: pulumi.Output<SupabaseClientOutput>;
+}
+
+/** The `supabaseClient` output. Nothing in it is secret. */
+export interface SupabaseClientOutput {
+    supabaseUrl: string;
+    auth0Domain: string;
+    auth0ClientId: string;
+    audience: string;
+    /** Which Auth0 token Supabase accepts: the access token (it carries `role: authenticated`). */
+    sendToken: "access_token";
 }
 
 /** A `postgres://` URL with the credentials percent-encoded. Secret in, secret out. */
@@ -67,6 +84,17 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
         this.outputs = registerStack(this, config, secrets);
         this.registerOutputs({ ...this.outputs });
     }
+}
+
+/** The `supabaseClient` output for a project, tenant, SPA and API. */
+export function supabaseClientOutput(projectRef: string, auth0Domain: string, clientId: pulumi.Input<string>, audience: pulumi.Input<string>): pulumi.Output<SupabaseClientOutput> {
+    return pulumi.all([clientId, audience]).apply(([auth0ClientId, aud]) => ({
+        supabaseUrl: `https://${projectRef}.supabase.co`,
+        auth0Domain,
+        auth0ClientId,
+        audience: aud,
+        sendToken: "access_token" as const,
+    }));
 }
 
 /** Registers the stack (see {@link Auth0PostgresStack}) and returns its outputs. */
@@ -149,6 +177,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         statementTimeoutMs: config.customDb.statementTimeoutMs,
         supabase: config.supabase,
         dedicatedDatabase: config.postgres.dedicatedDatabase,
+        supabaseAuthenticated: config.supabaseAuth.enabled,
         allowDataLoss: config.allowDataLoss,
         protect: config.protect,
         adoptUsersTable: pg.adoptUsersTable,
@@ -240,6 +269,7 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
             secrets: {
                 DEFAULT_ROLE: config.hasura.defaultRole,
                 ALLOWED_ROLES: config.hasura.allowedRoles.join(","),
+                SUPABASE_ROLE: config.supabaseAuth.enabled ? SUPABASE_AUTHENTICATED_ROLE : undefined,
                 SYNC_MODE: config.sync.mode,
                 SYNC_BLOCKS_LOGIN: String(config.sync.blocksLogin),
                 DB_SCHEMA: pg.schema,
@@ -262,6 +292,16 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         connectionId: connection.connectionId,
         hasuraJwtConfig: hasuraJwtConfig(config.auth0.domain, apps.audience),
     };
+    if (config.supabaseAuth.enabled) {
+        // Supabase accepts the tenant's tokens: its issuer registered with the project.
+        if (!secrets.supabaseAccessToken || !config.supabaseAuth.projectRef) throw new Error("supabaseAuth needs projectRef and supabaseAccessToken (the config check should have said so)");
+        new SupabaseThirdPartyAuth(
+            `${name}-supabase-auth`,
+            { apiUrl: config.supabaseAuth.apiUrl, projectRef: config.supabaseAuth.projectRef, accessToken: secrets.supabaseAccessToken, oidcIssuerUrl: `https://${config.auth0.domain}/` },
+            parent,
+        );
+        outputs.supabaseClient = supabaseClientOutput(config.supabaseAuth.projectRef, config.auth0.domain, apps.spa.clientId, apps.audience);
+    }
     if (config.supabase && apps.managementReader) {
         const foreign = new Auth0ForeignData(
             `${name}-auth0-fdw`,

@@ -67,6 +67,9 @@ name; a stack with another name must set auth0-postgres:environment in its stack
                            Supabase: Project Settings > Database > database password).
        hasuraAdminSecret   Only when auth0-postgres:sync.mode is "hasura": the Hasura admin secret
                            (HASURA_GRAPHQL_ADMIN_SECRET of the instance at hasura.graphqlUrl).
+       supabaseAccessToken Only when auth0-postgres:supabaseAuth.enabled is true: a Supabase access
+                           token that may manage the project's auth config (Dashboard > Account >
+                           Access Tokens).
      Input is hidden. A secret that is already set is kept unless named with --secret.
 
 Options:
@@ -104,6 +107,7 @@ secret_source() {
         auth0ClientSecret) printf '%s' "Auth0 dashboard > Applications > the M2M application Pulumi deploys with > Settings > Client Secret" ;;
         postgresPassword) printf '%s' "the database admin password (Supabase: Project Settings > Database)" ;;
         hasuraAdminSecret) printf '%s' "the Hasura admin secret (HASURA_GRAPHQL_ADMIN_SECRET of the Hasura instance)" ;;
+        supabaseAccessToken) printf '%s' "a Supabase access token that may manage the project's auth config (Dashboard > Account > Access Tokens)" ;;
         *) return 1 ;;
     esac
 }
@@ -157,7 +161,7 @@ copy_template() {
             # The encryption settings of the template stack (passphrase salt, KMS key).
             if ($0 ~ /^(encryptionsalt|encryptedkey|secretsprovider):/) next
             # The secret keys, whatever their form.
-            if ($0 ~ ("^  " project ":(auth0ClientSecret|postgresPassword|hasuraAdminSecret)[ \t]*:")) { dropping = 1; next }
+            if ($0 ~ ("^  " project ":(auth0ClientSecret|postgresPassword|hasuraAdminSecret|supabaseAccessToken)[ \t]*:")) { dropping = 1; next }
             if ($0 ~ /^  [^ #][^:]*:[ \t]*\{[ \t]*secure:/) next
             if (rewrite_env && $0 ~ ("^  " project ":environment:")) { print "  " project ":environment: " stack; next }
             if ($0 ~ /^  [^ #].*:[ \t]*$/) { held = $0; next }
@@ -207,7 +211,7 @@ main() {
     local key
     # `${a[@]+"${a[@]}"}`: an empty array under `set -u` on bash 3.2 (macOS) too.
     for key in ${only[@]+"${only[@]}"}; do
-        secret_source "$key" >/dev/null || die "--secret $key: not a secret of this stack (auth0ClientSecret, postgresPassword, hasuraAdminSecret)"
+        secret_source "$key" >/dev/null || die "--secret $key: not a secret of this stack (auth0ClientSecret, postgresPassword, hasuraAdminSecret, supabaseAccessToken)"
     done
 
     command -v pulumi >/dev/null 2>&1 || die "the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)"
@@ -258,6 +262,11 @@ main() {
         wanted=(postgresPassword)
     elif [[ $mode == "hasura" ]]; then
         wanted+=(hasuraAdminSecret)
+    fi
+    local supabase_auth
+    supabase_auth="$(pulumi config get --stack "$qualified" --path supabaseAuth.enabled 2>/dev/null || true)"
+    if [[ $supabase_auth == "true" && $postgres_only != "true" ]]; then
+        wanted+=(supabaseAccessToken)
     fi
     if [[ ${#only[@]} -gt 0 ]]; then
         wanted=("${only[@]}")

@@ -49,6 +49,8 @@ export interface StackSecrets {
     postgresPassword: pulumi.Output<string>;
     /** Present when `sync.mode` is `hasura`. */
     hasuraAdminSecret?: pulumi.Output<string>;
+    /** Present when `supabaseAuth.enabled`: Supabase's Management API token. */
+    supabaseAccessToken?: pulumi.Output<string>;
 }
 
 /** A configuration error: every problem found, each naming its full key. Never contains a secret value. */
@@ -120,6 +122,9 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const postgresOnly = values.postgresOnly === true || values.postgresOnly === "true";
     const required: SecretKey[] = postgresOnly ? ["postgresPassword"] : ["auth0ClientSecret", "postgresPassword"];
     if (syncMode === "hasura" && !postgresOnly) required.push("hasuraAdminSecret");
+    const supabaseAuthOn = ((values.supabaseAuth as { enabled?: unknown } | undefined)?.enabled ?? false);
+    const supabaseAuth = supabaseAuthOn === true || supabaseAuthOn === "true";
+    if (supabaseAuth) required.push("supabaseAccessToken");
     for (const key of SECRET_KEYS) {
         const entry = input.secrets[key];
         if (!entry) {
@@ -132,6 +137,8 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
             problems.push(`${project}:${key}: is set but ${project}:postgresOnly is true, which deploys no sync Action; remove it`);
         } else if (key === "hasuraAdminSecret" && syncMode !== "hasura") {
             problems.push(`${project}:${key}: is set but ${project}:sync.mode is not "hasura"; remove it or switch the sync mode`);
+        } else if (key === "supabaseAccessToken" && !supabaseAuth) {
+            problems.push(`${project}:${key}: is set but ${project}:supabaseAuth.enabled is not true; remove it or turn Supabase third-party auth on`);
         }
     }
 
@@ -260,6 +267,11 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     // prefix, see foreignDataNames), must be distinct and neither Postgres's nor Supabase's.
     if (raw.postgres.schema.startsWith("pg_")) {
         problems.push(`${at("postgres", "schema")}: must not start with pg_ (Postgres reserves those schema names)`);
+    }
+    if (raw.supabaseAuth.enabled) {
+        if (!raw.supabase) problems.push(`${at("supabaseAuth", "enabled")}: needs ${at("supabase")}: true (Supabase's authenticated role gets the reader's privileges)`);
+        if (raw.postgresOnly) problems.push(`${at("supabaseAuth", "enabled")}: needs the Auth0 side (it registers the tenant); not with ${at("postgresOnly")}`);
+        if (!raw.supabaseAuth.projectRef) problems.push(`${at("supabaseAuth", "projectRef")}: required when ${at("supabaseAuth", "enabled")} is true`);
     }
     if (raw.supabase && raw.postgres.dedicatedDatabase) {
         problems.push(`${at("postgres", "dedicatedDatabase")}: cannot be combined with ${at("supabase")}: Supabase's own roles (anon, authenticated, authenticator) connect through PUBLIC`);
@@ -409,6 +421,7 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
             ...(config.postgresOnly ? {} : { auth0ClientSecret: secret("auth0ClientSecret") }),
             postgresPassword: secret("postgresPassword"),
             ...(config.sync.mode === "hasura" && !config.postgresOnly ? { hasuraAdminSecret: secret("hasuraAdminSecret") } : {}),
+            ...(config.supabaseAuth.enabled ? { supabaseAccessToken: secret("supabaseAccessToken") } : {}),
         },
     };
 }

@@ -13,7 +13,7 @@ export const ENVIRONMENTS = ["local", "dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
 /** Config keys that hold secrets. They must be set with `--secret`; plain text is rejected. */
-export const SECRET_KEYS = ["auth0ClientSecret", "postgresPassword", "hasuraAdminSecret"] as const;
+export const SECRET_KEYS = ["auth0ClientSecret", "postgresPassword", "hasuraAdminSecret", "supabaseAccessToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** A Postgres identifier we are willing to interpolate (always quoted as well): lower-case, <= 63 bytes. */
@@ -254,6 +254,23 @@ const postLoginSchema = z.object({
     keepBindings: z.object({ before: z.array(actionName).default([]), after: z.array(actionName).default([]) }).strict().default({ before: [], after: [] }),
 }).strict();
 
+/** A Supabase project ref: 20 lower-case letters (the `<ref>` of `<ref>.supabase.co`). */
+export const SUPABASE_PROJECT_REF = /^[a-z]{20}$/;
+
+const supabaseAuthSchema = z.object({
+    /**
+     * Supabase accepts the tenant's tokens (third-party auth): the stack registers the tenant's issuer
+     * with the Supabase project, the claims Action puts `role: "authenticated"` in the tokens, and
+     * Supabase's `authenticated` role gets the reader's privileges and policies. Needs `supabase`
+     * and the secret `supabaseAccessToken`. Defaults to false.
+     */
+    enabled: boolish.default(false),
+    /** The Supabase project's ref (20 lower-case letters). Required when enabled. */
+    projectRef: z.string().regex(SUPABASE_PROJECT_REF, "must be a Supabase project ref (20 lower-case letters)").optional(),
+    /** Supabase's Management API. Defaults to https://api.supabase.com. */
+    apiUrl: urlString.refine((v) => !URL.canParse(v) || new URL(v).protocol === "https:", "must be an https URL").default("https://api.supabase.com"),
+}).strict();
+
 const managementTokenSchema = z.object({
     /** Renew the Management API token in Vault when it expires within this many seconds. Defaults to 43200 (12 h). */
     refreshBeforeSeconds: integer(60, 2_592_000).default(43_200),
@@ -301,6 +318,7 @@ export const rawConfigSchema = z.object({
     hasura: hasuraSchema.default(hasuraSchema.parse({})),
     sync: syncSchema.default(syncSchema.parse({})),
     managementToken: managementTokenSchema.default(managementTokenSchema.parse({})),
+    supabaseAuth: supabaseAuthSchema.default(supabaseAuthSchema.parse({})),
     postLogin: postLoginSchema.default(postLoginSchema.parse({})),
 }).strict();
 

@@ -7,7 +7,7 @@ import { createGrants } from "./grants";
 import { loadMigrations } from "./migrations";
 import { foreignDataNames } from "./auth0-fdw";
 import { AUTH0_FOREIGN_TABLES } from "./foreign-data";
-import { appSchemaGrants, readerFunctionName, RoleKey, roleSpecs } from "./privileges";
+import { appSchemaGrants, readerFunctionName, RoleKey, roleSpecs, SUPABASE_AUTHENTICATED_ROLE } from "./privileges";
 import { securityModel } from "./security";
 
 export interface PostgresDatabaseArgs {
@@ -31,6 +31,8 @@ export interface PostgresDatabaseArgs {
     allowDataLoss?: boolean;
     /** The database is the stack's alone: PUBLIC's CONNECT and TEMP on it are revoked. Defaults to false (Supabase needs them). */
     dedicatedDatabase?: boolean;
+    /** Supabase third-party auth: Supabase's `authenticated` role gets the reader's grants and policies. Defaults to false. */
+    supabaseAuthenticated?: boolean;
     /** Protect data-holding resources and retain database objects removed from the program. Defaults to false. */
     protect?: boolean;
     /**
@@ -160,13 +162,14 @@ export class PostgresDatabase extends pulumi.ComponentResource {
                     { scripts: roleName("scripts"), sync: roleName("sync"), app: roleName("app") },
                     // The Auth0 foreign tables' reader functions (Auth0ForeignData creates them later; until then, no drift).
                     args.supabase ? AUTH0_FOREIGN_TABLES.map((t) => ({ schema: foreignDataNames(args.rolePrefix).schema, name: readerFunctionName(t) })) : [],
+                    args.supabaseAuthenticated ? [SUPABASE_AUTHENTICATED_ROLE] : [],
                 ),
             },
             { parent: this, dependsOn: [this.migrations, ...Object.values(roles)] },
         );
 
         // After the security resource: both rewrite the tables' and functions' catalog rows.
-        const grants = createGrants(name, appSchemaGrants({ schema: args.schema, dedicatedDatabase: args.dedicatedDatabase }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
+        const grants = createGrants(name, appSchemaGrants({ schema: args.schema, dedicatedDatabase: args.dedicatedDatabase, supabaseAuthenticated: args.supabaseAuthenticated }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
         this.ready = [schema, this.migrations, this.security, ...Object.values(roles), ...grants];
 
         this.registerOutputs({

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { Grant, grantOrder, grantSuffix, RoleKey } from "./privileges";
+import { Grant, grantOrder, grantSuffix, RoleKey, SUPABASE_AUTHENTICATED_ROLE } from "./privileges";
 
 /**
  * Creates one `postgresql.Grant` per entry of the privilege model, as children of `parent`. Grants
@@ -20,7 +20,7 @@ export function createGrants(
                 `${name}-${grantSuffix(g)}`,
                 {
                     database: args.database,
-                    role: g.role === "public" ? "public" : args.roles[g.role],
+                    role: g.role === "public" || g.role === SUPABASE_AUTHENTICATED_ROLE ? g.role : args.roles[g.role],
                     objectType: g.objectType,
                     ...(g.objectType === "database" ? {} : { schema: g.schema }),
                     ...(g.objectType === "database" || g.objectType === "schema" ? {} : { objects: g.objects }),

@@ -23,17 +23,25 @@ export interface RoleSpec {
     statementTimeoutMs: number;
 }
 
-/** Who a grant is for: one of the stack's roles, or PUBLIC (only ever to revoke its defaults). */
-export type Grantee = RoleKey | "public";
+/**
+ * Who a grant is for: one of the stack's roles; Supabase's `authenticated` (the role its Data API
+ * runs third-party-auth requests as: the reader's grants, with Supabase third-party auth on); or
+ * PUBLIC (only ever to revoke its defaults).
+ */
+export type Grantee = RoleKey | "authenticated" | "public";
+/** Supabase's role for signed-in requests (it exists on Supabase; the stack does not create it). */
+export const SUPABASE_AUTHENTICATED_ROLE = "authenticated";
+/** Roles that read as the app reader does. */
+type Reader = RoleKey | "authenticated";
 
 export type Grant =
     | { role: RoleKey; objectType: "database"; privileges: ["CONNECT"] }
     /** PUBLIC's default CONNECT and TEMP on the database, revoked (a dedicated database only). */
     | { role: "public"; objectType: "database"; privileges: [] }
-    | { role: RoleKey; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
-    | { role: RoleKey; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
-    | { role: RoleKey; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
-    | { role: RoleKey; objectType: "function"; schema: string; objects: string[]; privileges: ["EXECUTE"] };
+    | { role: Reader; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
+    | { role: Reader; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
+    | { role: Reader; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
+    | { role: Reader; objectType: "function"; schema: string; objects: string[]; privileges: ["EXECUTE"] };
 
 export interface ModelInput {
     /** The database the stack manages. */
@@ -52,6 +60,8 @@ export interface ModelInput {
      * Supabase, whose own roles (anon, authenticated, service_role...) connect through PUBLIC.
      */
     dedicatedDatabase?: boolean;
+    /** Supabase third-party auth: Supabase's `authenticated` role reads as the app reader does. */
+    supabaseAuthenticated?: boolean;
 }
 
 /** Tables the migrations create, and the columns of the user store other roles may read. */
@@ -87,8 +97,14 @@ export function privilegeModel(input: ModelInput): Grant[] {
  * column grant comes after its role's table grant on the same table (the chain of {@link grantOrder}):
  * revoking a table privilege revokes it on the columns too.
  */
-export function appSchemaGrants(input: Pick<ModelInput, "schema" | "dedicatedDatabase">): Grant[] {
+export function appSchemaGrants(input: Pick<ModelInput, "schema" | "dedicatedDatabase" | "supabaseAuthenticated">): Grant[] {
     const { schema } = input;
+    const reader = (role: Reader): Grant[] => [
+        { role, objectType: "schema", schema, privileges: ["USAGE"] },
+        { role, objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT"] },
+        { role, objectType: "column", schema, objects: [TABLES.users], columns: [...USER_PUBLIC_COLUMNS], privileges: ["SELECT"] },
+        { role, objectType: "function", schema, objects: [FUNCTIONS.currentUserId], privileges: ["EXECUTE"] },
+    ];
     return [
         ...(input.dedicatedDatabase ? [{ role: "public", objectType: "database", privileges: [] } as Grant] : []),
         { role: "scripts", objectType: "database", privileges: ["CONNECT"] },
@@ -99,11 +115,14 @@ export function appSchemaGrants(input: Pick<ModelInput, "schema" | "dedicatedDat
         { role: "sync", objectType: "schema", schema, privileges: ["USAGE"] },
         { role: "sync", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT", "INSERT"] },
         { role: "sync", objectType: "column", schema, objects: [TABLES.profiles], columns: [...PROFILE_SYNC_UPDATE_COLUMNS], privileges: ["UPDATE"] },
-        { role: "app", objectType: "schema", schema, privileges: ["USAGE"] },
-        { role: "app", objectType: "table", schema, objects: [TABLES.profiles], privileges: ["SELECT"] },
-        { role: "app", objectType: "column", schema, objects: [TABLES.users], columns: [...USER_PUBLIC_COLUMNS], privileges: ["SELECT"] },
-        { role: "app", objectType: "function", schema, objects: [FUNCTIONS.currentUserId], privileges: ["EXECUTE"] },
+        ...reader("app"),
+        ...(input.supabaseAuthenticated ? reader(SUPABASE_AUTHENTICATED_ROLE) : []),
     ];
+}
+
+/** The Postgres name of a grantee. */
+export function granteeName(role: Grantee, roles: Record<RoleKey, string>): string {
+    return role === "public" || role === SUPABASE_AUTHENTICATED_ROLE ? role : roles[role];
 }
 
 /** Grants on the Auth0 foreign tables (created with them, when Supabase features are on). */
@@ -192,7 +211,7 @@ export function ident(name: string): string {
  */
 export function grantSql(g: Grant, roles: Record<RoleKey, string>, database: string): string {
     if (g.role === "public") return `REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`;
-    const role = ident(roles[g.role]);
+    const role = ident(granteeName(g.role, roles));
     const privs = g.privileges.join(", ");
     switch (g.objectType) {
         case "database":

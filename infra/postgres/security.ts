@@ -16,8 +16,8 @@ export interface PolicySpec {
     table: string;
     name: string;
     command: PolicyCommand;
-    /** The role's name in Postgres. */
-    role: string;
+    /** The roles it applies to, by their names in Postgres. */
+    roles: string[];
     using: string;
     withCheck?: string;
 }
@@ -50,17 +50,20 @@ export function securityModel(
     schema: string,
     roles: Pick<Record<RoleKey, string>, "scripts" | "sync" | "app">,
     definerFunctions: { schema: string; name: string }[] = [],
+    /** Roles that read as the app reader does (Supabase's `authenticated`, with third-party auth on). */
+    otherReaders: string[] = [],
 ): SecurityModel {
     const s = ident(schema);
+    const readers = [roles.app, ...otherReaders];
     return {
         ...(definerFunctions.length > 0 ? { definerFunctions: definerFunctions.map((f) => ({ ...f })) } : {}),
         schema,
         rlsTables: [TABLES.users, TABLES.profiles],
         policies: [
-            { table: TABLES.users, name: "users_scripts_all", command: "ALL", role: roles.scripts, using: "true", withCheck: "true" },
-            { table: TABLES.users, name: "users_app_own", command: "SELECT", role: roles.app, using: `'auth0|' || id::text = ${s}.current_user_id()` },
-            { table: TABLES.profiles, name: "profiles_sync_all", command: "ALL", role: roles.sync, using: "true", withCheck: "true" },
-            { table: TABLES.profiles, name: "profiles_app_own", command: "SELECT", role: roles.app, using: `user_id = ${s}.current_user_id()` },
+            { table: TABLES.users, name: "users_scripts_all", command: "ALL", roles: [roles.scripts], using: "true", withCheck: "true" },
+            { table: TABLES.users, name: "users_app_own", command: "SELECT", roles: readers, using: `'auth0|' || id::text = ${s}.current_user_id()` },
+            { table: TABLES.profiles, name: "profiles_sync_all", command: "ALL", roles: [roles.sync], using: "true", withCheck: "true" },
+            { table: TABLES.profiles, name: "profiles_app_own", command: "SELECT", roles: readers, using: `user_id = ${s}.current_user_id()` },
         ],
         privateFunctions: ["current_user_id", "touch_updated_at"],
     };
@@ -74,7 +77,7 @@ export function policyKey(p: Pick<PolicySpec, "table" | "name">): string {
 /** The policy's statement. */
 export function createPolicySql(schema: string, p: PolicySpec): string {
     const check = p.withCheck !== undefined ? ` WITH CHECK (${p.withCheck})` : "";
-    return `CREATE POLICY ${ident(p.name)} ON ${ident(schema)}.${ident(p.table)} AS PERMISSIVE FOR ${p.command} TO ${ident(p.role)} USING (${p.using})${check}`;
+    return `CREATE POLICY ${ident(p.name)} ON ${ident(schema)}.${ident(p.table)} AS PERMISSIVE FOR ${p.command} TO ${p.roles.map(ident).join(", ")} USING (${p.using})${check}`;
 }
 
 /** What the catalog holds for the model's objects. */
@@ -144,7 +147,7 @@ export function securityDrift(model: SecurityModel, catalog: SecurityCatalog, re
         const differs: string[] = [];
         if (found.cmd !== p.command) differs.push(`command ${found.cmd}, not ${p.command}`);
         if (found.permissive !== "PERMISSIVE") differs.push(`${found.permissive.toLowerCase()}, not permissive`);
-        if (found.roles.length !== 1 || found.roles[0] !== p.role) differs.push(`roles ${found.roles.join(", ")}, not ${p.role}`);
+        if ([...found.roles].sort().join(",") !== [...p.roles].sort().join(",")) differs.push(`roles ${found.roles.join(", ")}, not ${p.roles.join(", ")}`);
         const was = recorded[policyKey(p)];
         if (was && (found.qual !== was.qual || found.withCheck !== was.withCheck)) differs.push("its expressions were altered");
         if (differs.length > 0) drift.push(`policy ${p.name} on ${q(p.table)} differs: ${differs.join("; ")}`);

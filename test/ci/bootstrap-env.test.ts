@@ -166,6 +166,19 @@ describe("scripts/bootstrap-env.sh", () => {
         expect(box.stored("auth0ClientSecret")).toBeUndefined();
     });
 
+    it("asks for the Supabase access token when the stack turns Supabase third-party auth on", () => {
+        const box = sandbox();
+        writeFileSync(join(box.dir, "stacks", "Pulumi.dev.yaml"), "config:\n  auth0-postgres:environment: dev\n");
+        writeFileSync(join(box.fake, "stack-exists"), "");
+        writeFileSync(join(box.fake, "set-supabaseAuth.enabled"), "true");
+        const [client, password, token] = [secret(), secret(), secret()];
+        const run = box.run(["--org", "acme", "dev"], `${client}\n${password}\n${token}\n`);
+        expect(run.status).toBe(0);
+        expect(box.stored("supabaseAccessToken")).toBe(token);
+        expect(run.output).not.toContain(token);
+        expect(box.argv()).not.toContain(token);
+    });
+
     it("fails, naming the problem, on a missing template, an empty secret or an unknown key", () => {
         const box = sandbox();
         const noTemplate = box.run(["--org", "acme", "qa"], "");

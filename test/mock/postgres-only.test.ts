@@ -43,7 +43,7 @@ const CLIENT_CONNECTIONS = "pulumi-nodejs:dynamic/auth0-postgres:ClientConnectio
 describe("the program's exports", () => {
     it.each([
         ["local", ["apiAudience", "appliedMigrations", "connectionId", "hasuraJwtConfig", "postgresRoles", "spaClientId"]],
-        ["dev", ["apiAudience", "appliedMigrations", "connectionId", "hasuraJwtConfig", "managementTokenExpiresAt", "managementTokenVaultSecretId", "postgresRoles", "spaClientId"]],
+        ["dev", ["apiAudience", "appliedMigrations", "connectionId", "hasuraJwtConfig", "managementTokenExpiresAt", "managementTokenVaultSecretId", "postgresRoles", "spaClientId", "supabaseClient"]],
     ])("of %s are exactly what exists, none undefined", async (stack, expected) => {
         const run = await installMocks(PROJECT, stack);
         loadStackConfig(PROJECT, stack);

@@ -113,7 +113,12 @@ describe.each(STACKS)("stack %s", (stack) => {
         // The claims carry only the stack's allow-list (the default role and the API's roles), never Hasura's admin role.
         const claims = actions.find((a) => a.name.endsWith("hasura-claims"))!;
         const claimsSecrets = Object.fromEntries((claims.inputs.secrets as { name: string; value: string }[]).map((s) => [s.name, s.value]));
-        expect(claimsSecrets).toEqual({ DEFAULT_ROLE: "user", ALLOWED_ROLES: stack === "local" ? "user" : "user,editor" });
+        expect(claimsSecrets).toEqual({
+            DEFAULT_ROLE: "user",
+            ALLOWED_ROLES: stack === "local" ? "user" : "user,editor",
+            // Supabase third-party auth is on in the committed dev, staging and prod stacks.
+            ...(stack === "local" ? {} : { SUPABASE_ROLE: "authenticated" }),
+        });
     });
 
     it("declares the API with RS256 and the audience, and the SPA with rotating refresh tokens", () => {

@@ -11,7 +11,10 @@ import { Client } from "pg";
 import { loadMigrations, Migration } from "../../infra/postgres/migrations";
 import { applyMigrations } from "../../infra/postgres/migrate";
 import { applySecurity, securityModel } from "../../infra/postgres/security";
-import { grantSql, ident, privilegeModel, RoleKey, roleSpecs, ModelInput, Grant, RoleSpec } from "../../infra/postgres/privileges";
+import { grantSql, ident, privilegeModel, RoleKey, roleSpecs, ModelInput, Grant, RoleSpec, SUPABASE_AUTHENTICATED_ROLE } from "../../infra/postgres/privileges";
+
+/** Supabase's Data API roles (anon, authenticated, service_role, authenticator), cluster-wide and idempotent. */
+export const SUPABASE_API_ROLES_SQL = readFileSync(join(__dirname, "..", "fixtures", "supabase-api-roles.sql"), "utf8");
 
 export const FIXTURE_SQL = readFileSync(join(__dirname, "..", "fixtures", "supabase-fixture.sql"), "utf8");
 
@@ -107,7 +110,7 @@ export interface StackDatabase {
 export async function createStackDatabase(
     serverUrl: string,
     label: string,
-    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean; dedicatedDatabase?: boolean } = {},
+    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean; dedicatedDatabase?: boolean; supabaseAuthenticated?: boolean } = {},
 ): Promise<StackDatabase> {
     const db = await createTestDatabase(serverUrl, label, { unicodeLocale: options.unicodeLocale });
     return await deployStack(serverUrl, db, db.url, label, options);
@@ -119,6 +122,11 @@ export interface DeployOptions {
     fdwSchema?: string;
     statementTimeoutMs?: number;
     dedicatedDatabase?: boolean;
+    /**
+     * Supabase third-party auth: Supabase's Data API roles exist (test/fixtures/supabase-api-roles.sql)
+     * and `authenticated` gets the reader's grants and policies, as the program gives them.
+     */
+    supabaseAuthenticated?: boolean;
     /** Extra definer functions for the security model (the Auth0 foreign tables' reader functions). */
     definerFunctions?: { schema: string; name: string }[];
     /** Runs after the security model and before the grants: the Supabase side creates the foreign data there. */
@@ -146,7 +154,9 @@ export async function deployStack(
         foreignTables: options.foreignTables ?? [],
         statementTimeoutMs: options.statementTimeoutMs ?? 5000,
         dedicatedDatabase: options.dedicatedDatabase ?? false,
+        supabaseAuthenticated: options.supabaseAuthenticated ?? false,
     };
+    if (model.supabaseAuthenticated) await query(serverUrl, SUPABASE_API_ROLES_SQL);
     const specs = roleSpecs(model);
     const roles = Object.fromEntries(
         specs.map((s) => [s.key, { ...s, password: randomBytes(18).toString("base64url") }]),
@@ -167,7 +177,7 @@ export async function deployStack(
     await client.connect();
     try {
         await applyMigrations(client, model.schema, migrations, rolePrefix);
-        await applySecurity(client, securityModel(model.schema, names, options.definerFunctions ?? []));
+        await applySecurity(client, securityModel(model.schema, names, options.definerFunctions ?? [], model.supabaseAuthenticated ? [SUPABASE_AUTHENTICATED_ROLE] : []));
     } finally {
         await client.end();
     }

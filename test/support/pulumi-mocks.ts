@@ -223,9 +223,11 @@ export function loadStackConfig(project: string, stack: string, overrides: { val
     }
     const secrets = { ...fakeSecrets(stack), ...overrides.secrets };
     const needsHasura = JSON.parse(all[`${project}:sync`] ?? "{}").mode === "hasura";
+    const needsSupabase = String(JSON.parse(all[`${project}:supabaseAuth`] ?? "{}").enabled) === "true";
     const secretKeys: string[] = [];
     for (const key of SECRET_KEYS) {
         if (key === "hasuraAdminSecret" && !needsHasura) continue;
+        if (key === "supabaseAccessToken" && !needsSupabase) continue;
         if (overrides.secrets && key in overrides.secrets && overrides.secrets[key] === undefined) continue;
         all[`${project}:${key}`] = secrets[key]!;
         secretKeys.push(`${project}:${key}`);

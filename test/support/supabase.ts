@@ -22,7 +22,7 @@ import { foreignDataWrapperProvider, foreignTableProvider, vaultSecretProvider }
 import { FOREIGN_COLUMN_TYPES } from "../../infra/postgres/dynamic/fdw-table";
 import { AUTH0_FOREIGN_TABLES } from "../../infra/postgres/foreign-data";
 import { ident, readerFunctionName } from "../../infra/postgres/privileges";
-import { createTestDatabase, deployStack, FIXTURE_SQL, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials, withDatabase } from "./db";
+import { createTestDatabase, deployStack, FIXTURE_SQL, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials, withDatabase, SUPABASE_API_ROLES_SQL } from "./db";
 
 /** The Wrappers version the fixture reports unless told otherwise. */
 export const FIXTURE_WRAPPERS_VERSION = "0.5.0";
@@ -53,6 +53,8 @@ export async function installFixture(url: string, options: { adminRole?: string;
         `SET supabase_fixture.wrappers_version = '${(options.wrappersVersion ?? FIXTURE_WRAPPERS_VERSION).replace(/'/g, "''")}';`,
     ];
     await query(url, `${settings.join("\n")}\n${FIXTURE_SQL}`);
+    // Supabase's Data API roles exist on every Supabase database.
+    await query(url, SUPABASE_API_ROLES_SQL);
 }
 
 /**

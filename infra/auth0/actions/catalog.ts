@@ -84,7 +84,7 @@ export const ACTIONS: readonly ActionSpec[] = [
         name: "Hasura claims",
         code: source("hasura-claims"),
         dependencies: [],
-        secretNames: ["DEFAULT_ROLE", "ALLOWED_ROLES"],
+        secretNames: ["DEFAULT_ROLE", "ALLOWED_ROLES", "SUPABASE_ROLE"],
     },
     {
         key: "user-sync",

@@ -25,10 +25,17 @@
  * ALLOWED_ROLES lists `admin` itself, which the stack does only when `hasura.allowedRoles` names
  * it explicitly. A user's `admin` role that ALLOWED_ROLES does not list is left out, with a log line.
  *
+ * Supabase third-party auth (when the stack turns it on): the top-level `role` claim is set to
+ * `authenticated` on both tokens, so Supabase's Data API, Storage and Realtime run the request as
+ * Supabase's `authenticated` Postgres role, with `request.jwt.claims` (and so `sub`) from the token.
+ * The value is this file's constant, never anything from the user's (editable) data: SUPABASE_ROLE
+ * only switches it on, and any value but `authenticated` is a deployment error.
+ *
  * Secrets:
  *   DEFAULT_ROLE   required; letters, digits, `_` or `-`, at most 64 characters; not `admin`
  *   ALLOWED_ROLES  required; the roles the claims may carry, comma-separated role names (the
  *                  default role is always allowed)
+ *   SUPABASE_ROLE  optional; `authenticated` turns the `role` claim on
  *
  * A missing or malformed secret is a deployment error. The login is then DENIED with a reason
  * naming the secret (never its value) and one log line: issuing tokens without the claims would
@@ -40,6 +47,8 @@ const NAMESPACE = "https://hasura.io/jwt/claims";
 const ROLE = /^[A-Za-z0-9_-]{1,64}$/;
 /** Hasura's built-in role that bypasses every permission. */
 const ADMIN_ROLE = "admin";
+/** The one Postgres role Supabase may run these tokens' requests as. */
+const SUPABASE_ROLE = "authenticated";
 
 function stringRoles(value) {
     if (!Array.isArray(value)) return [];
@@ -78,6 +87,8 @@ exports.onExecutePostLogin = async (event, api) => {
     if (roleProblem !== null) return misconfigured(api, "DEFAULT_ROLE", roleProblem);
     const allowed = readAllowedRoles(secrets.ALLOWED_ROLES);
     if (allowed.problem) return misconfigured(api, "ALLOWED_ROLES", allowed.problem);
+    const supabaseRole = typeof secrets.SUPABASE_ROLE === "string" ? secrets.SUPABASE_ROLE.trim() : "";
+    if (supabaseRole !== "" && supabaseRole !== SUPABASE_ROLE) return misconfigured(api, "SUPABASE_ROLE", `is not "${SUPABASE_ROLE}"`);
 
     const user = event.user || {};
     if (typeof user.user_id !== "string" || user.user_id === "") {
@@ -105,4 +116,8 @@ exports.onExecutePostLogin = async (event, api) => {
     };
     api.accessToken.setCustomClaim(NAMESPACE, claims);
     api.idToken.setCustomClaim(NAMESPACE, claims);
+    if (supabaseRole !== "") {
+        api.accessToken.setCustomClaim("role", SUPABASE_ROLE);
+        api.idToken.setCustomClaim("role", SUPABASE_ROLE);
+    }
 };
