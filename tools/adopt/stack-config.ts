@@ -3,15 +3,19 @@
  * same `parseStackConfig` the program runs, so the tool sees exactly the names and settings the
  * program would use. Secrets are never read: the tool only needs to know they are set (and set
  * encrypted) to validate the rest, and a secret that comes from a Pulumi ESC environment is not in
- * the file at all, so a required secret the file lacks is taken as set elsewhere.
+ * the file at all, so a required secret the file lacks is taken as set elsewhere (whatever the
+ * config check requires, so a new secret key needs no change here).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
-import { ConfigInput, decodeConfigValue, parseStackConfig, SECRET_KEYS, SecretKey } from "../../infra/config";
+import { ConfigError, ConfigInput, decodeConfigValue, parseStackConfig, SECRET_KEYS, SecretKey } from "../../infra/config";
 import { AdoptError } from "./management-api";
 import { readSiblingStackTenants } from "../../infra/config/tenants";
 import type { Auth0StackConfig } from "./plan";
+
+/** The config check's problem for a required secret that is not set. */
+const REQUIRED_SECRET = /^[^:]+:(\w+): required; set it with `pulumi config set --secret /;
 
 /** The stack as the user names it (`dev` or `acme/dev`) and as URNs and stack files name it (`dev`). */
 export function stackName(given: string): string {
@@ -46,11 +50,6 @@ export function stackFileInput(project: string, stack: string, text: string, fil
         // The CLI hands the program every value as text (objects as JSON); so does this.
         values[key] = typeof value === "string" ? decodeConfigValue(value) : value;
     }
-    // Required secrets the file does not hold are taken as set in an ESC environment.
-    const postgresOnly = values.postgresOnly === true || values.postgresOnly === "true";
-    const required: SecretKey[] = postgresOnly ? ["postgresPassword"] : ["auth0ClientSecret", "postgresPassword"];
-    if ((values.sync as { mode?: unknown } | undefined)?.mode === "hasura" && !postgresOnly) required.push("hasuraAdminSecret");
-    for (const key of required) secrets[key] ??= { encrypted: true };
     if (Object.keys(values).length === 0) throw new AdoptError(`${file} sets no ${project}:* key for stack ${stack}`);
     return { values, secrets };
 }
@@ -63,7 +62,18 @@ export function readStackConfig(root: string, given: string): { config: Auth0Sta
     const path = join(root, file);
     if (!existsSync(path)) throw new AdoptError(`no stack file ${file} for stack ${stack}`);
     const input = stackFileInput(project.name, stack, readFileSync(path, "utf8"), file);
-    const config = parseStackConfig({ project: project.name, stack, ...input, otherStacks: readSiblingStackTenants(project.name, stack, join(root, project.stackConfigDir)) });
+    const otherStacks = readSiblingStackTenants(project.name, stack, join(root, project.stackConfigDir));
+    const parse = (secrets: ConfigInput["secrets"]) => parseStackConfig({ project: project.name, stack, values: input.values, secrets, otherStacks });
+    let config;
+    try {
+        config = parse(input.secrets);
+    } catch (err) {
+        // A required secret the file does not hold is taken as set elsewhere (a Pulumi ESC
+        // environment): the tool never needs its value. Whatever else is wrong stays an error.
+        const missing = err instanceof ConfigError ? err.problems.map((p) => REQUIRED_SECRET.exec(p)?.[1]).filter((k): k is SecretKey => (SECRET_KEYS as readonly string[]).includes(k ?? "")) : [];
+        if (missing.length === 0) throw err;
+        config = parse({ ...input.secrets, ...Object.fromEntries(missing.map((k) => [k, { encrypted: true }])) });
+    }
     if (config.postgresOnly) throw new AdoptError(`stack ${stack} is postgresOnly: it deploys no Auth0 side, there is nothing to adopt`);
     return { config, file };
 }
