@@ -4,3 +4,4 @@ export * from "./privileges";
 export * from "./migrations";
 export * from "./migrate";
 export * from "./auth0-fdw";
+export * from "./adopt-users";
