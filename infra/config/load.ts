@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRoleKey, ENVIRONMENTS, HASURA_ROLE_NAME, RESERVED_SCHEMAS, Environment, RawConfig, rawConfigSchema, SECRET_KEYS, SecretKey } from "./schema";
+import { isLoopbackHost, MIN_BCRYPT_COST_OUTSIDE_LOCAL, SCRIPT_TIME_BUDGET_MS, SslMode } from "./constants";
 import { otherStacksOnTenant, readSiblingStackTenants, StackTenant } from "./tenants";
-import { isLoopbackHost, parseCaCertificate } from "./tls";
+import { parseCaCertificate } from "./tls";
 
 interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "postgresOnly" | "auth0" | "spa" | "api" | "hasura"> {
     project: string;
@@ -12,7 +13,7 @@ interface CommonStackConfig extends Omit<RawConfig, "protect" | "postgres" | "po
     prefix: string;
     protect: boolean;
     postgres: RawConfig["postgres"] & {
-        sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+        sslMode: SslMode;
         /** The CA certificate(s), normalized PEM (see `parseCaCertificate`); absent when not configured. */
         caCertificate?: string;
         publicHost: string;
@@ -256,11 +257,11 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
                 `leave sslMode unset (verify-full when a CA is given) or set verify-ca or verify-full`,
         );
     }
-    if (!local && raw.customDb.bcryptCost < 10) {
-        problems.push(`${at("customDb", "bcryptCost")}: must be at least 10 outside the local environment (got ${raw.customDb.bcryptCost})`);
+    if (!local && raw.customDb.bcryptCost < MIN_BCRYPT_COST_OUTSIDE_LOCAL) {
+        problems.push(`${at("customDb", "bcryptCost")}: must be at least ${MIN_BCRYPT_COST_OUTSIDE_LOCAL} outside the local environment (got ${raw.customDb.bcryptCost})`);
     }
-    if (raw.customDb.statementTimeoutMs + raw.customDb.connectTimeoutMs > 18_000) {
-        problems.push(`${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most 18000 ms together)`);
+    if (raw.customDb.statementTimeoutMs + raw.customDb.connectTimeoutMs > SCRIPT_TIME_BUDGET_MS) {
+        problems.push(`${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most ${SCRIPT_TIME_BUDGET_MS} ms together)`);
     }
 
     // Schemas: the user store's, and with Supabase features the foreign tables' (named after the role

@@ -1,6 +1,7 @@
 /**
- * TLS to the database: the certificate authority a stack trusts (`postgres.caCertificate`), and
- * which hosts count as loopback. Pure functions, so every rule is unit-testable.
+ * TLS to the database: the certificate authority a stack trusts (`postgres.caCertificate`). Pure
+ * functions, so every rule is unit-testable. Which hosts count as loopback, and the SSL modes, are
+ * in constants.ts.
  *
  * sslMode means what it means to libpq, for every client of the stack (Auth0's scripts, the
  * user-sync Action, the dynamic providers, the postgresql provider):
@@ -12,20 +13,10 @@
  * The trusted CAs are `postgres.caCertificate` when it is set, else Node's bundled public roots.
  */
 import { X509Certificate } from "node:crypto";
+import { CONFIG_LIMITS } from "./constants";
 
-/** localhost, 127.0.0.0/8 and ::1: traffic to these never leaves the machine. */
-const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
-
-export function isLoopbackHost(host: string): boolean {
-    return LOOPBACK_HOST.test(host);
-}
-
-/**
- * The most characters the CA may take once normalized: it travels to the user-sync Action as an
- * Action secret, whose values Auth0 limits to 4096 characters. (Supabase's root CA is about 1,400;
- * a root and an intermediate together about 2,800.)
- */
-export const MAX_CA_CERTIFICATE_CHARS = 4096;
+/** The most characters the CA may take once normalized (see `CONFIG_LIMITS.caCertificateChars`). */
+export const MAX_CA_CERTIFICATE_CHARS = CONFIG_LIMITS.caCertificateChars;
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 

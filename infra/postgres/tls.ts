@@ -14,7 +14,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { StackConfig } from "../config";
-import { isLoopbackHost } from "../config/tls";
+import { isLoopbackHost } from "../config/constants";
 import type { PgConnectionInfo } from "../dynamic/connection";
 
 /** Where the CA file of a stack goes, relative to the project directory (ignored by git). */
