@@ -7,7 +7,7 @@ import { ClientConnections } from "./auth0/client-connections";
 import { CustomDatabaseConnection } from "./auth0/custom-database";
 import { AUTH0_COMPONENT_TYPES, auth0StackNames, defaultApiName, defaultSpaName } from "./auth0/names";
 import { PostLoginActions } from "./auth0/post-login";
-import { scriptConfiguration } from "./auth0/scripts";
+import { checkScriptSettings, scriptConfiguration, ScriptSettings } from "./auth0/scripts";
 import type { StackConfig, StackSecrets } from "./config";
 import type { PgConnectionInfo } from "./dynamic/connection";
 import { PinnedSetting, SettingsGuard } from "./dynamic/settings-guard";
@@ -80,6 +80,9 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
     public readonly outputs: StackOutputs;
 
     constructor(config: StackConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions) {
+        // The scripts' settings fail here, before anything is registered: the check inside the
+        // `apply` below never runs on a new stack's first preview (the password is unknown).
+        if (!config.postgresOnly) checkScriptSettings(customDbScriptSettings(config));
         super(AUTH0_COMPONENT_TYPES.stack, config.prefix, {}, opts);
         this.outputs = registerStack(this, config, secrets);
         this.registerOutputs({ ...this.outputs });
@@ -100,6 +103,20 @@ export function supabaseClientOutput(projectRef: string, auth0Domain: string, cl
 /** Registers the stack (see {@link Auth0PostgresStack}) and returns its outputs. */
 export function buildStack(config: StackConfig, secrets: StackSecrets): StackOutputs {
     return new Auth0PostgresStack(config, secrets).outputs;
+}
+
+/** What the custom-database scripts get besides their URL: known from the config alone, so checked before anything is registered. */
+export function customDbScriptSettings(config: StackConfig): ScriptSettings {
+    return {
+        ssl: config.postgres.sslMode,
+        bcryptCost: config.customDb.bcryptCost,
+        poolMax: config.customDb.poolMax,
+        connectTimeoutMs: config.customDb.connectTimeoutMs,
+        statementTimeoutMs: config.customDb.statementTimeoutMs,
+        schema: config.postgres.schema,
+        caCertificate: config.postgres.caCertificate,
+        modules: config.customDb.modules,
+    };
 }
 
 /** The settings that cannot change in place (see {@link SettingsGuard}), with what a change would destroy. */
@@ -220,18 +237,8 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         {
             provider: auth0Provider,
             name: config.customDb.connectionName,
-            configuration: scriptsUrl.apply((dbUrl) =>
-                scriptConfiguration({
-                    dbUrl,
-                    ssl: pg.sslMode,
-                    bcryptCost: config.customDb.bcryptCost,
-                    poolMax: config.customDb.poolMax,
-                    connectTimeoutMs: config.customDb.connectTimeoutMs,
-                    statementTimeoutMs: config.customDb.statementTimeoutMs,
-                    schema: pg.schema,
-                    caCertificate: pg.caCertificate,
-                }),
-            ),
+            // The settings are checked already (see the constructor); this adds the URL once the password is known.
+            configuration: scriptsUrl.apply((dbUrl) => scriptConfiguration({ dbUrl, ...customDbScriptSettings(config) })),
             scriptModules: config.customDb.modules,
             enabledClients: [apps.spa.clientId],
             importMode: config.customDb.importMode,

@@ -8,7 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_SCRIPT_MODULE_VERSIONS, pinScriptModules, ScriptModuleVersions } from "./modules";
+import { SCRIPT_LIMITS, SCRIPT_TIME_BUDGET_MS, SSL_MODES, SslMode } from "../../config/constants";
+import { DEFAULT_SCRIPT_MODULE_VERSIONS, EXACT_VERSION, pinScriptModules, SCRIPT_MODULES, ScriptModuleVersions } from "./modules";
 
 /** The six scripts, under the keys Auth0 uses in `options.customScripts`. */
 export const SCRIPT_NAMES = ["login", "create", "verify", "change_password", "get_user", "delete"] as const;
@@ -97,20 +98,25 @@ export const SCRIPT_CONFIGURATION_KEYS = [
 ] as const;
 export type ScriptConfigurationKey = (typeof SCRIPT_CONFIGURATION_KEYS)[number];
 
-export const SSL_MODES = ["disable", "require", "verify-ca", "verify-full"] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+/** The SSL modes and the scripts' limits: one definition, in infra/config/constants.ts. */
+export { SCRIPT_LIMITS, SCRIPT_TIME_BUDGET_MS, SSL_MODES };
+export type { SslMode };
 
-export interface ScriptConfigurationArgs {
-    /** postgres:// URL logging in as the scripts role. A secret: keep the result in a Pulumi secret. */
-    dbUrl: string;
+/**
+ * The non-secret part of the scripts' configuration: everything but the URL, which holds the
+ * scripts role's generated password. Known from the stack config alone, so the program checks it
+ * (see {@link scriptSettingsProblems}) before it registers anything, in a preview too: the URL is
+ * known only once the password is, which a new stack's first preview never sees.
+ */
+export interface ScriptSettings {
     ssl: SslMode;
-    /** bcrypt cost of new and changed passwords (4-15). */
+    /** bcrypt cost of new and changed passwords (`SCRIPT_LIMITS.bcryptCost`). */
     bcryptCost: number;
-    /** Largest pool per Auth0 container (1-50). */
+    /** Largest pool per Auth0 container (`SCRIPT_LIMITS.poolMax`). */
     poolMax: number;
-    /** Connect timeout in milliseconds (100-15000). */
+    /** Connect timeout in milliseconds (`SCRIPT_LIMITS.connectTimeoutMs`). */
     connectTimeoutMs: number;
-    /** Statement timeout in milliseconds (100-15000). */
+    /** Statement timeout in milliseconds (`SCRIPT_LIMITS.statementTimeoutMs`); with the connect timeout, at most `SCRIPT_TIME_BUDGET_MS`. */
     statementTimeoutMs: number;
     /** Schema of the user store. */
     schema: string;
@@ -120,6 +126,16 @@ export interface ScriptConfigurationArgs {
      * scripts trust Node's public roots.
      */
     caCertificate?: string;
+    /**
+     * The version of each module the scripts require (the stack's `customDb.modules`; not part of
+     * the configuration map, see `customDbScripts`). Left out, not checked.
+     */
+    modules?: Readonly<ScriptModuleVersions>;
+}
+
+export interface ScriptConfigurationArgs extends ScriptSettings {
+    /** postgres:// URL logging in as the scripts role. A secret: keep the result in a Pulumi secret. */
+    dbUrl: string;
 }
 
 /**
@@ -130,19 +146,55 @@ export const NO_CA_CERTIFICATE = "none";
 
 const PEM_CERTIFICATE = /^(?:-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?)+$/;
 
-/** The ranges the scripts accept (shared.js checks the same ones at run time). */
-export const SCRIPT_CONFIGURATION_LIMITS = {
-    bcryptCost: [4, 15],
-    poolMax: [1, 50],
-    connectTimeoutMs: [100, 15_000],
-    statementTimeoutMs: [100, 15_000],
-} as const;
-
-/** Auth0 stops a script after about 20 s: connecting and one statement must fit in this. */
-export const SCRIPT_TIME_BUDGET_MS = 18_000;
-
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const DB_URL = /^postgres(ql)?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+/**
+ * What the scripts would refuse in the non-secret settings, each naming the field: what `shared.js`
+ * checks at run time, and the module versions. Pure, and needs no password.
+ */
+export function scriptSettingsProblems(settings: ScriptSettings): string[] {
+    const problems: string[] = [];
+    if (!(SSL_MODES as readonly string[]).includes(settings.ssl)) problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(settings.ssl)})`);
+    if (typeof settings.schema !== "string" || !SCHEMA_NAME.test(settings.schema)) problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(settings.schema)})`);
+    if (settings.caCertificate !== undefined) {
+        if (typeof settings.caCertificate !== "string" || !PEM_CERTIFICATE.test(settings.caCertificate)) {
+            problems.push("caCertificate must be normalized PEM text of one or more certificates (see parseCaCertificate)");
+        } else if (settings.ssl === "disable" || settings.ssl === "require") {
+            problems.push(`caCertificate is given but ssl is ${JSON.stringify(settings.ssl)}, which does not verify the server: use verify-ca or verify-full`);
+        }
+    }
+    let inRange = true;
+    for (const field of Object.keys(SCRIPT_LIMITS) as (keyof typeof SCRIPT_LIMITS)[]) {
+        const { min, max } = SCRIPT_LIMITS[field];
+        const value = settings[field];
+        if (!Number.isInteger(value) || value < min || value > max) {
+            inRange = false;
+            problems.push(`${field} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
+        }
+    }
+    if (inRange && settings.connectTimeoutMs + settings.statementTimeoutMs > SCRIPT_TIME_BUDGET_MS) {
+        problems.push(`connectTimeoutMs + statementTimeoutMs must be at most ${SCRIPT_TIME_BUDGET_MS} (Auth0 stops a script after about 20 s)`);
+    }
+    if (settings.modules !== undefined) {
+        for (const name of SCRIPT_MODULES) {
+            const version = settings.modules[name];
+            if (typeof version !== "string" || !EXACT_VERSION.test(version)) problems.push(`modules.${name} must be an exact version such as 1.2.3 (got ${JSON.stringify(version)})`);
+        }
+    }
+    return problems;
+}
+
+/**
+ * Throws, naming each bad field, when the scripts would refuse `settings` (see
+ * {@link scriptSettingsProblems}); returns them otherwise. Call it where the stack config is known,
+ * outside any `apply`.
+ */
+export function checkScriptSettings<T extends ScriptSettings>(settings: T): T {
+    const problems = scriptSettingsProblems(settings);
+    if (problems.length > 0) throw new Error(`custom-database script configuration: ${problems.join("; ")}`);
+    return settings;
+}
 
 /**
  * The connection's `configuration` map (every value a string). Throws naming each bad field; the
@@ -156,23 +208,7 @@ export function scriptConfiguration(args: ScriptConfigurationArgs): Record<Scrip
         const u = new URL(args.dbUrl);
         if (!u.hostname || !u.username) problems.push("dbUrl must name a host and a user (value not shown)");
     }
-    if (!(SSL_MODES as readonly string[]).includes(args.ssl)) problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(args.ssl)})`);
-    if (typeof args.schema !== "string" || !SCHEMA_NAME.test(args.schema)) problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(args.schema)})`);
-    if (args.caCertificate !== undefined) {
-        if (typeof args.caCertificate !== "string" || !PEM_CERTIFICATE.test(args.caCertificate)) {
-            problems.push("caCertificate must be normalized PEM text of one or more certificates (see parseCaCertificate)");
-        } else if (args.ssl === "disable" || args.ssl === "require") {
-            problems.push(`caCertificate is given but ssl is ${JSON.stringify(args.ssl)}, which does not verify the server: use verify-ca or verify-full`);
-        }
-    }
-    for (const field of Object.keys(SCRIPT_CONFIGURATION_LIMITS) as (keyof typeof SCRIPT_CONFIGURATION_LIMITS)[]) {
-        const [min, max] = SCRIPT_CONFIGURATION_LIMITS[field];
-        const value = args[field];
-        if (!Number.isInteger(value) || value < min || value > max) problems.push(`${field} must be an integer from ${min} to ${max} (got ${JSON.stringify(value)})`);
-    }
-    if (problems.length === 0 && args.connectTimeoutMs + args.statementTimeoutMs > SCRIPT_TIME_BUDGET_MS) {
-        problems.push(`connectTimeoutMs + statementTimeoutMs must be at most ${SCRIPT_TIME_BUDGET_MS} (Auth0 stops a script after about 20 s)`);
-    }
+    problems.push(...scriptSettingsProblems(args));
     if (problems.length > 0) throw new Error(`custom-database script configuration: ${problems.join("; ")}`);
     return {
         DB_URL: args.dbUrl,
