@@ -3,7 +3,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { HASURA_CLAIMS_NAMESPACE } from "./auth0/actions";
 import { Auth0Applications } from "./auth0/applications";
-import { ClientConnections } from "./auth0/client-connections";
+import { ClientConnections } from "./dynamic/client-connections";
 import { CustomDatabaseConnection } from "./auth0/custom-database";
 import { AUTH0_COMPONENT_TYPES, auth0StackNames, defaultApiName, defaultSpaName } from "./auth0/names";
 import { PostLoginActions } from "./auth0/post-login";

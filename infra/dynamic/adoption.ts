@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { AdoptionReport, adoptUsersTable, inspectAdoption, refusal } from "../adopt-users";
-import { checksum, Migration } from "../migrations";
+import { PgConnectionInfo, withClient } from "./connection";
+import { AdoptionReport, adoptUsersTable, inspectAdoption, refusal } from "../postgres/adopt-users";
+import { checksum, Migration } from "../postgres/migrations";
 import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, qualifiedNameProblem, sameValue } from "./common";
 
 /** What the engine hands the provider: the resolved {@link UsersTableAdoptionArgs}. */

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { RetryPolicy, retryPolicy, withRetry } from "./retry";
+import { assertNoProblems, containsUnknown } from "./common";
+import { requestJson } from "./http";
+import { RetryPolicy, retryPolicy } from "./retry";
 
 /**
  * Makes sure the stack's clients log in only through the connections the stack declares.
@@ -44,13 +46,12 @@ export interface ClientConnectionsOutputs extends Omit<ClientConnectionsInputs, 
     removed: string[];
 }
 
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /** Problems with the inputs, each naming the field; never quotes the secret. */
 export function clientConnectionsProblems(news: ClientConnectionsInputs): string[] {
     const problems: string[] = [];
-    if (news.baseUrl !== UNKNOWN_VALUE) {
+    if (!containsUnknown(news.baseUrl)) {
         const ok = typeof news.baseUrl === "string" && URL.canParse(news.baseUrl);
         const u = ok ? new URL(news.baseUrl) : undefined;
         if (!u || u.pathname !== "/" || u.username || !(u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK.test(u.hostname)))) {
@@ -63,52 +64,21 @@ export function clientConnectionsProblems(news: ClientConnectionsInputs): string
     return problems;
 }
 
-async function call(
+/** One Management API call, through {@link requestJson}: errors start with `ClientConnections: <method> <path>`. */
+function call(
     base: string,
-    method: string,
+    method: "GET" | "POST" | "PATCH",
     path: string,
     token: string | undefined,
     body: unknown,
     policy: RetryPolicy,
 ): Promise<{ status: number; json: unknown }> {
-    const where = `ClientConnections: ${method} ${path.replace(/\?.*$/, "")}`;
-    const outcome = await withRetry(
-        async () => {
-            const res = await fetch(new URL(path, base), {
-                method,
-                headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-                body: body === undefined ? undefined : JSON.stringify(body),
-                redirect: "error",
-                signal: AbortSignal.timeout(15_000),
-            });
-            const text = await res.text();
-            return { status: res.status, headers: res.headers, text };
-        },
-        (r) => r,
-        policy,
-    ).catch((err: { name?: string; message?: string; cause?: { code?: string } }) => {
-        throw new Error(`${where}: request failed (${err?.cause?.code ?? err?.name ?? "error"})`);
-    });
-    const { status, text } = outcome.result;
-    let json: unknown;
-    try {
-        json = text ? JSON.parse(text) : undefined;
-    } catch {
-        json = undefined;
-    }
-    if (status < 200 || status > 299) {
-        const j = json as { message?: unknown; error?: unknown; errorCode?: unknown } | undefined;
-        const reason = typeof j?.message === "string" ? j.message.slice(0, 200) : typeof j?.error === "string" ? j.error : "no message";
-        const tries = outcome.exhausted && outcome.attempts > 1 ? ` after ${outcome.attempts} attempts (retry bound reached)` : "";
-        throw new Error(`${where}: HTTP ${status} ${reason.replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, "[redacted token]")}${tries}`);
-    }
-    return { status, json };
+    return requestJson(`ClientConnections: ${method} ${path.replace(/\?.*$/, "")}`, method, new URL(path, base).toString(), { token, body, policy });
 }
 
 /** Applies the flag and removes every undeclared enabling. Returns what it removed. */
 export async function enforceClientConnections(inputs: ClientConnectionsInputs): Promise<string[]> {
-    const problems = clientConnectionsProblems(inputs);
-    if (problems.length > 0) throw new Error(`ClientConnections: invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    assertNoProblems("ClientConnections", clientConnectionsProblems(inputs));
     const policy = retryPolicy(inputs.retry);
     const base = inputs.baseUrl;
     const granted = await call(
@@ -165,7 +135,7 @@ export const clientConnectionsProvider: pulumi.dynamic.ResourceProvider<ClientCo
             olds.setTenantFlag !== news.setTenantFlag ||
             !sameList(olds.clientIds, news.clientIds) ||
             !sameList(olds.allowedConnections, news.allowedConnections) ||
-            JSON.stringify(news).includes(UNKNOWN_VALUE);
+            containsUnknown(news);
         return { changes, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs) {

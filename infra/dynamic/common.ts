@@ -1,15 +1,15 @@
-import { PG_IDENTIFIER } from "../../config/schema";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { ident } from "../privileges";
+import { PG_IDENTIFIER } from "../config/schema";
+import { PgConnectionInfo, withClient } from "./connection";
+import { ident } from "../postgres/privileges";
 
 /**
- * Helpers shared by the dynamic providers of the Postgres side, and the SQL quoting the Auth0
- * foreign-data module uses.
+ * Helpers shared by the dynamic providers (unknown values, check failures, errors), and the SQL
+ * quoting the Postgres side and the Auth0 foreign-data module use.
  *
  * Everything here is serialized into each provider's text by Pulumi's closure serializer (see
- * `test/serialization`): keep it to plain functions over plain values. No classes (the serializer
- * drops the prototype chain of a class that extends a built-in, so such errors lose their message),
- * no `import()`, no module-level state, and never a secret.
+ * README.md here, and `test/serialization`): keep it to plain functions over plain values. No
+ * classes (the serializer drops the prototype chain of a class that extends a built-in, so such
+ * errors lose their message), no `import()`, no module-level state, and never a secret.
  */
 
 /** The value the engine sends, during a preview, for an input that is not known yet (`runtime/rpc` `unknownValue`). */

@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
+import { PgConnectionInfo, withClient } from "./connection";
 
 /**
  * Which database a connection reaches, whatever address it goes through: the direct host and

@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
+import { PgConnectionInfo, withClient } from "./connection";
 
 /**
  * The version of a Postgres extension a resource depends on, read from the catalog at preview.

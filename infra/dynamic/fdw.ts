@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { ident } from "../privileges";
+import { PgConnectionInfo, withClient } from "./connection";
+import { ident } from "../postgres/privileges";
 import {
     asError,
     execute,

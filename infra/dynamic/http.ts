@@ -1,8 +1,8 @@
-import { RetryPolicy, withRetry } from "../auth0/retry";
+import { RetryPolicy, withRetry } from "./retry";
 
 /**
  * One JSON call to an HTTP API for a dynamic provider: retried on 429 and 5xx within `policy`
- * (infra/auth0/retry.ts), bounded in time, redirects refused. A non-2xx answer throws an Error that
+ * (`./retry.ts`), bounded in time, redirects refused. A non-2xx answer throws an Error that
  * starts with `where` and names the status and the API's own message, with anything that looks like
  * a bearer token or a JWT redacted; a network failure throws naming only its code.
  *

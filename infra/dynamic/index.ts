@@ -4,3 +4,7 @@ export * from "./fdw";
 export * from "./fdw-table";
 export * from "./security";
 export * from "./adoption";
+export * from "./management-token";
+export * from "./client-connections";
+export * from "./settings-guard";
+export * from "./supabase-third-party-auth";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { assertNoProblems, checkFailures, containsUnknown } from "./common";
 import { RetryPolicy, retryPolicy, retryPolicyProblems, withRetry } from "./retry";
 
 /**
@@ -52,16 +53,11 @@ export interface ManagementApiTokenArgs {
     retry?: pulumi.Input<Partial<RetryPolicy>>;
 }
 
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const DEFAULT_TIMEOUT_MS = 10_000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
-function isUnknown(value: unknown): boolean {
-    return value === UNKNOWN_VALUE;
-}
-
 function urlProblem(property: string, value: unknown): string | undefined {
-    if (isUnknown(value)) return undefined;
+    if (containsUnknown(value)) return undefined;
     if (typeof value !== "string" || !URL.canParse(value)) return `${property}: must be an absolute URL`;
     const u = new URL(value);
     if (u.username || u.password) return `${property}: must not carry credentials`;
@@ -73,17 +69,17 @@ function urlProblem(property: string, value: unknown): string | undefined {
 export function tokenInputProblems(news: ManagementApiTokenInputs): string[] {
     const problems: string[] = [];
     for (const p of [urlProblem("tokenUrl", news.tokenUrl), urlProblem("audience", news.audience)]) if (p) problems.push(p);
-    if (!isUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === "")) problems.push("clientId: required, a non-empty string");
-    if (!isUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === "")) problems.push("clientSecret: required, a non-empty string");
+    if (!containsUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === "")) problems.push("clientId: required, a non-empty string");
+    if (!containsUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === "")) problems.push("clientSecret: required, a non-empty string");
     const refresh = news.refreshBeforeSeconds;
-    if (!isUnknown(refresh) && (typeof refresh !== "number" || !Number.isInteger(refresh) || refresh < 0)) {
+    if (!containsUnknown(refresh) && (typeof refresh !== "number" || !Number.isInteger(refresh) || refresh < 0)) {
         problems.push("refreshBeforeSeconds: must be a whole number of seconds, 0 or more");
     }
     const timeout = news.timeoutMs;
-    if (timeout !== undefined && !isUnknown(timeout) && (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 120_000)) {
+    if (timeout !== undefined && !containsUnknown(timeout) && (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 120_000)) {
         problems.push("timeoutMs: must be a whole number of milliseconds from 1 to 120000");
     }
-    if (!isUnknown(news.retry)) problems.push(...retryPolicyProblems(news.retry));
+    if (!containsUnknown(news.retry)) problems.push(...retryPolicyProblems(news.retry));
     return problems;
 }
 
@@ -112,8 +108,7 @@ interface TokenAnswer {
 
 /** POSTs the client-credentials grant. Errors name the endpoint and the client, never the secret or a token. */
 async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnswer> {
-    const problems = tokenInputProblems(inputs);
-    if (problems.length > 0) throw new Error(`ManagementApiToken: invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    assertNoProblems("ManagementApiToken", tokenInputProblems(inputs));
     const endpoint = new URL(inputs.tokenUrl);
     const where = `ManagementApiToken: token endpoint ${endpoint.origin}${endpoint.pathname} (client ${inputs.clientId})`;
     const timeoutMs = inputs.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -194,12 +189,12 @@ async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnsw
  */
 export const managementApiTokenProvider: pulumi.dynamic.ResourceProvider<ManagementApiTokenInputs, ManagementApiTokenOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: tokenInputProblems(news).map((reason) => ({ property: "", reason })) };
+        return { inputs: news, failures: checkFailures(tokenInputProblems(news)) };
     },
 
     async diff(_id, olds, news) {
-        const changed = (["tokenUrl", "clientId", "audience", "clientSecret"] as const).filter((k) => isUnknown(news[k]) || olds[k] !== news[k]);
-        const refresh = isUnknown(news.refreshBeforeSeconds) ? olds.refreshBeforeSeconds : news.refreshBeforeSeconds;
+        const changed = (["tokenUrl", "clientId", "audience", "clientSecret"] as const).filter((k) => containsUnknown(news[k]) || olds[k] !== news[k]);
+        const refresh = containsUnknown(news.refreshBeforeSeconds) ? olds.refreshBeforeSeconds : news.refreshBeforeSeconds;
         const due = tokenNeedsRenewal(olds.expiresAt, Number(refresh), Date.now());
         return { changes: changed.length > 0 || due, replaces: [], deleteBeforeReplace: false };
     },

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { applyMigrations, assertPlanIsSafe, MigrationPlan, planMigrations, revertMigrations } from "../migrate";
-import { checksum, Migration } from "../migrations";
+import { PgConnectionInfo, withClient } from "./connection";
+import { applyMigrations, assertPlanIsSafe, MigrationPlan, planMigrations, revertMigrations } from "../postgres/migrate";
+import { checksum, Migration } from "../postgres/migrations";
 import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
 
 /** What the engine hands the provider: the resolved {@link MigrationsArgs}. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
-import { applySecurity, readSecurityCatalog, RecordedPolicies, securityDrift, SecurityModel, undeclaredPolicies } from "../security";
+import { PgConnectionInfo, withClient } from "./connection";
+import { applySecurity, readSecurityCatalog, RecordedPolicies, securityDrift, SecurityModel, undeclaredPolicies } from "../postgres/security";
 import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
 
 /** What the engine hands the provider: the resolved {@link DatabaseSecurityArgs}, plus `drift`, which `check` fills. */

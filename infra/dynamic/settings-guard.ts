@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
  * `up` cannot start either.
  *
  * No imports beyond @pulumi/pulumi and no captured state: the provider below is serialized by
- * Pulumi's closure serializer (see infra/postgres/dynamic/common.ts).
+ * Pulumi's closure serializer (see README.md here).
  */
 
 /** A pinned setting: its full config key, its value, and what a change would do and how to make one safely. */

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RetryPolicy, retryPolicy, retryPolicyProblems } from "../auth0/retry";
+import { RetryPolicy, retryPolicy, retryPolicyProblems } from "./retry";
 import { requestJson } from "./http";
 
 /**
@@ -14,7 +14,7 @@ import { requestJson } from "./http";
  * - A new project, issuer or API URL is a replace (the API has no update); a new token updates the state.
  * - `delete` removes it; already gone is fine.
  *
- * Serialized by Pulumi's closure serializer (see infra/postgres/dynamic/common.ts): plain functions,
+ * Serialized by Pulumi's closure serializer (see README.md here): plain functions,
  * the token only ever in the resource's secret inputs.
  */
 

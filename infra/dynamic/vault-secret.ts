@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PgConnectionInfo, withClient } from "../../dynamic/connection";
+import { PgConnectionInfo, withClient } from "./connection";
 import { asError, assertNoProblems, checkFailures, execute, connectionProblems, containsUnknown, sameValue } from "./common";
 import { databaseIdentity, reachesAnotherDatabase } from "./database-identity";
 

@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { quoteLiteral } from "./dynamic/common";
+import { quoteLiteral } from "../dynamic/common";
 import { createLedger, planMigrations, recordApplied, recordLedgerOwner, withMigrationLock } from "./migrate";
 import type { Migration } from "./migrations";
 import { ident, TABLES } from "./privileges";

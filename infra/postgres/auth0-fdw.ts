@@ -1,6 +1,6 @@
 import { ident } from "./privileges";
-import type { ForeignColumn } from "./dynamic/fdw-table";
-import { optionsSql } from "./dynamic/common";
+import type { ForeignColumn } from "../dynamic/fdw-table";
+import { optionsSql } from "../dynamic/common";
 
 /**
  * Supabase Wrappers' Auth0 foreign data wrapper: names, the users table's columns and the foreign

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import type { PgConnectionInfo } from "../dynamic/connection";
-import { DatabaseSecurity, Migrations, UsersTableAdoption } from "./dynamic";
+import { DatabaseSecurity, Migrations, UsersTableAdoption } from "../dynamic";
 import { createGrants } from "./grants";
 import { loadMigrations } from "./migrations";
 import { foreignDataNames } from "./auth0-fdw";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as postgresql from "@pulumi/postgresql";
-import { ManagementApiToken } from "../auth0/management-token";
+import { ManagementApiToken } from "../dynamic/management-token";
 import type { PgConnectionInfo } from "../dynamic/connection";
 import {
     AUTH0_FDW_HANDLER,
@@ -11,7 +11,7 @@ import {
     WRAPPERS_MIN_VERSION,
     WRAPPERS_MIN_VERSION_REASON,
 } from "./auth0-fdw";
-import { ForeignDataWrapper, ForeignTable, VaultSecret } from "./dynamic";
+import { ForeignDataWrapper, ForeignTable, VaultSecret } from "../dynamic";
 import { createGrants } from "./grants";
 import { foreignTableGrants, readerFunctionName, RoleKey } from "./privileges";
 

@@ -1,6 +1,6 @@
 import type { ClientBase } from "pg";
 import type { Migration } from "./migrations";
-import { quoteLiteral } from "./dynamic/common";
+import { quoteLiteral } from "../dynamic/common";
 import { ident } from "./privileges";
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClientConnectionsInputs, clientConnectionsProvider as provider } from "../../infra/auth0/client-connections";
+import { ClientConnectionsInputs, clientConnectionsProvider as provider } from "../../infra/dynamic/client-connections";
 
 const deploySecret = `deploy-${randomBytes(16).toString("base64url")}`;
 const SPA = "spa-client-id";

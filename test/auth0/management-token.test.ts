@@ -7,7 +7,7 @@ import {
     ManagementApiTokenOutputs,
     managementApiTokenProvider as provider,
     tokenNeedsRenewal,
-} from "../../infra/auth0/management-token";
+} from "../../infra/dynamic/management-token";
 import { freePort } from "../support/embedded";
 import { json, startTokenServer, TokenServer } from "./token-server";
 import { failedProperty } from "../support/check-failures";

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ManagementApiTokenInputs, managementApiTokenProvider as provider } from "../../infra/auth0/management-token";
-import { DEFAULT_RETRY_POLICY, retryDelayMs, serverRequestedDelayMs, withRetry } from "../../infra/auth0/retry";
+import { ManagementApiTokenInputs, managementApiTokenProvider as provider } from "../../infra/dynamic/management-token";
+import { DEFAULT_RETRY_POLICY, retryDelayMs, serverRequestedDelayMs, withRetry } from "../../infra/dynamic/retry";
 import { json, startTokenServer, TokenServer } from "./token-server";
 
 const clientSecret = `cs-${randomBytes(24).toString("base64url")}`;

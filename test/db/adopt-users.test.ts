@@ -12,7 +12,7 @@ import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectionFromUrl } from "../../infra/dynamic/connection";
 import { adoptionStatements, adoptUsersTable, inspectAdoption, readTemplateTable, templateShapeProblems } from "../../infra/postgres/adopt-users";
-import { usersTableAdoptionProvider } from "../../infra/postgres/dynamic/adoption";
+import { usersTableAdoptionProvider } from "../../infra/dynamic/adoption";
 import { applyMigrations } from "../../infra/postgres/migrate";
 import { loadMigrations, Migration } from "../../infra/postgres/migrations";
 import { grantSql, ident, privilegeModel, RoleKey, roleSpecs } from "../../infra/postgres/privileges";

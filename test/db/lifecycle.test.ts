@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { actionSpec } from "../../infra/auth0/actions";
 import { connectionFromUrl } from "../../infra/dynamic/connection";
-import { databaseSecurityProvider, DatabaseSecurityInputs, DatabaseSecurityOutputs, migrationsProvider } from "../../infra/postgres/dynamic";
+import { databaseSecurityProvider, DatabaseSecurityInputs, DatabaseSecurityOutputs, migrationsProvider } from "../../infra/dynamic";
 import { loadMigrations } from "../../infra/postgres/migrations";
 import { grantSql, ident, RoleKey } from "../../infra/postgres/privileges";
 import { securityModel } from "../../infra/postgres/security";

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectionFromUrl } from "../../infra/dynamic/connection";
-import { databaseSecurityProvider, DatabaseSecurityInputs, DatabaseSecurityOutputs } from "../../infra/postgres/dynamic";
+import { databaseSecurityProvider, DatabaseSecurityInputs, DatabaseSecurityOutputs } from "../../infra/dynamic";
 import { Grant, ident, readerFunctionName, RoleKey, TABLE_PRIVILEGES, TABLES, USER_PUBLIC_COLUMNS } from "../../infra/postgres/privileges";
 import { LEDGER_TABLE } from "../../infra/postgres/migrate";
 import { securityModel } from "../../infra/postgres/security";

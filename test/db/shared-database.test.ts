@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectionFromUrl } from "../../infra/dynamic/connection";
 import { AUTH0_FDW_HANDLER, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignDataNames, foreignServerOptions, foreignServerSql } from "../../infra/postgres/auth0-fdw";
-import { databaseSecurityProvider, foreignDataWrapperProvider, foreignTableProvider, migrationsProvider, vaultSecretProvider } from "../../infra/postgres/dynamic";
+import { databaseSecurityProvider, foreignDataWrapperProvider, foreignTableProvider, migrationsProvider, vaultSecretProvider } from "../../infra/dynamic";
 import { loadMigrations } from "../../infra/postgres/migrations";
 import { grantSql, ident, privilegeModel, readerFunctionName, RoleKey, roleSpecs } from "../../infra/postgres/privileges";
 import { securityModel } from "../../infra/postgres/security";

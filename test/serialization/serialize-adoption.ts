@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { usersTableAdoptionProvider } from "../../infra/postgres/dynamic/adoption";
+import { usersTableAdoptionProvider } from "../../infra/dynamic/adoption";
 
 async function main(): Promise<void> {
     const outDir = process.argv[2];

@@ -21,7 +21,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ManagementApiToken, managementApiTokenProvider } from "../../infra/auth0/management-token";
+import { ManagementApiToken, managementApiTokenProvider } from "../../infra/dynamic/management-token";
 import type { PgConnectionInfo } from "../../infra/dynamic/connection";
 import { SettingsGuard, settingsGuardProvider } from "../../infra/dynamic/settings-guard";
 import { SupabaseThirdPartyAuth, thirdPartyAuthProvider } from "../../infra/dynamic/supabase-third-party-auth";
@@ -36,7 +36,7 @@ import {
     migrationsProvider,
     VaultSecret,
     vaultSecretProvider,
-} from "../../infra/postgres/dynamic";
+} from "../../infra/dynamic";
 import { checksum } from "../../infra/postgres/migrations";
 import { securityModel } from "../../infra/postgres/security";
 

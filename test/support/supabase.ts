@@ -18,8 +18,8 @@ import {
     WRAPPERS_MIN_VERSION,
     WRAPPERS_MIN_VERSION_REASON,
 } from "../../infra/postgres/auth0-fdw";
-import { foreignDataWrapperProvider, foreignTableProvider, vaultSecretProvider } from "../../infra/postgres/dynamic";
-import { FOREIGN_COLUMN_TYPES } from "../../infra/postgres/dynamic/fdw-table";
+import { foreignDataWrapperProvider, foreignTableProvider, vaultSecretProvider } from "../../infra/dynamic";
+import { FOREIGN_COLUMN_TYPES } from "../../infra/dynamic/fdw-table";
 import { AUTH0_FOREIGN_TABLES } from "../../infra/postgres/foreign-data";
 import { ident, readerFunctionName } from "../../infra/postgres/privileges";
 import { createTestDatabase, deployStack, FIXTURE_SQL, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials, withDatabase, SUPABASE_API_ROLES_SQL } from "./db";

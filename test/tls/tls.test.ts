@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, TestContext } from "vitest";
 import { actionSpec } from "../../infra/auth0/actions";
 import { SslMode } from "../../infra/auth0/scripts";
 import { PgConnectionInfo } from "../../infra/dynamic/connection";
-import { migrationsProvider } from "../../infra/postgres/dynamic/migrations";
+import { migrationsProvider } from "../../infra/dynamic/migrations";
 import { loadAction, postLoginEvent, trackPgPools } from "../support/action-runner";
 import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";

@@ -3,7 +3,7 @@
  * Management API with the deploy application, finds what the stack would create, and returns the
  * import file and the report. Writes nothing anywhere; `index.ts` is the command line around it.
  */
-import type { RetryPolicy } from "../../infra/auth0/retry";
+import type { RetryPolicy } from "../../infra/dynamic/retry";
 import { discover, Discovery } from "./discover";
 import { bootstrapTargets, buildImportFile, ImportFile } from "./import-file";
 import { ApiStats, connectManagementApi } from "./management-api";

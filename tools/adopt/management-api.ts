@@ -5,13 +5,13 @@
  * - Pagination: offset lists (`page`, `per_page`, `include_totals=true`: `{ <key>: [...], total }`,
  *   or the Actions' `{ <key>: [...], total, page, per_page }`) and checkpoint lists (`from`, `take`:
  *   `{ <key>: [...], next }`) are followed to the end.
- * - Rate limits: a 429 (or a 5xx) is retried with `infra/auth0/retry.ts`, waiting as `Retry-After`
+ * - Rate limits: a 429 (or a 5xx) is retried with `infra/dynamic/retry.ts`, waiting as `Retry-After`
  *   or `X-RateLimit-Reset` says, within a bound; every wait is counted.
  * - Errors say what to do: a domain that does not answer (or not like an Auth0 tenant), credentials
  *   the tenant refuses, a client not authorized on the Management API, a scope the client lacks.
  *   They never carry the secret or a token.
  */
-import { DEFAULT_RETRY_POLICY, RetryPolicy, retryPolicy, withRetry } from "../../infra/auth0/retry";
+import { DEFAULT_RETRY_POLICY, RetryPolicy, retryPolicy, withRetry } from "../../infra/dynamic/retry";
 
 export interface ManagementApiOptions {
     /** The tenant's domain (`auth0.domain`). */

@@ -19,7 +19,7 @@ import {
     ForeignTableOutputs,
     foreignTableProvider as tableProvider,
     vaultSecretProvider,
-} from "../../../infra/postgres/dynamic";
+} from "../../../infra/dynamic";
 import { ident } from "../../../infra/postgres/privileges";
 import { providerDatabase, ProviderDatabase, UNKNOWN, unreachable } from "./support";
 import { FIXTURE_WRAPPERS_VERSION, pretendWrappersVersion } from "../../support/supabase";

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { migrationsProvider as provider, MigrationsInputs, MigrationsOutputs } from "../../../infra/postgres/dynamic";
+import { migrationsProvider as provider, MigrationsInputs, MigrationsOutputs } from "../../../infra/dynamic";
 import { checksum, Migration } from "../../../infra/postgres/migrations";
 import { ident } from "../../../infra/postgres/privileges";
 import { providerDatabase, ProviderDatabase, UNKNOWN, unreachable } from "./support";

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { VaultSecretInputs, VaultSecretOutputs, vaultSecretProvider as provider } from "../../../infra/postgres/dynamic";
+import { VaultSecretInputs, VaultSecretOutputs, vaultSecretProvider as provider } from "../../../infra/dynamic";
 import { providerDatabase, ProviderDatabase, UNKNOWN, unreachable } from "./support";
 import { failedProperty } from "../../support/check-failures";
 import { expectAbsent } from "../../support/leaks";
