@@ -144,7 +144,7 @@ async function security(): Promise<Record<string, unknown>> {
     const model = {
         schema,
         rlsTables: ["users"],
-        policies: [{ table: "users", name: "users_scripts_all", command: "ALL", role: "host_sec_scripts", using: "true", withCheck: "true" }],
+        policies: [{ table: "users", name: "users_scripts_all", command: "ALL", roles: ["host_sec_scripts"], using: "true", withCheck: "true" }],
         privateFunctions: ["current_user_id"],
         definerFunctions: [{ schema: "host_sec_fd", name: "list_x" }],
     };
