@@ -60,7 +60,7 @@ export const AUTH0_FDW = "auth0_wrapper";
 export const READ_ONLY_PRIVILEGES: readonly string[] = ["SELECT", "USAGE"];
 /** Role attributes the stack never grants. */
 export const FORBIDDEN_ROLE_ATTRIBUTES = ["superuser", "createRole", "createDatabase", "replication", "bypassRowLevelSecurity"] as const;
-/** Stacks allowed to use http://localhost and http://127.0.0.1 unless policy config says otherwise. */
+/** Stacks allowed to use loopback http URLs (see {@link LOOPBACK_HOST}) unless policy config says otherwise. */
 export const DEFAULT_LOOPBACK_STACKS: readonly string[] = ["local"];
 
 // ---------------------------------------------------------------------------------------------
@@ -182,10 +182,19 @@ export function findSecretLiterals(source: string): SecretFinding[] {
     return findings;
 }
 
-/** Whether a URL is https, or loopback http (localhost / 127.0.0.1, any port). */
+/**
+ * Loopback hosts: `localhost`, 127.0.0.0/8 and `::1`, as `URL.hostname` gives them. A copy of
+ * `LOOPBACK_HOST` in infra/config/constants.ts, which the pack cannot import: a pull request's
+ * preview runs the base branch's `policy/` alone (a sparse checkout, see pull-request.yml).
+ * test/policy/rules.test.ts keeps the two equal.
+ */
+export const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
+
+/** Whether a URL is https, or loopback http (see {@link LOOPBACK_HOST}, any port). */
 export function classifyUrl(url: string): "https" | "loopback" | "insecure" {
     if (/^https:\/\//i.test(url)) return "https";
-    if (/^http:\/\/(?:localhost|127\.0\.0\.1)(?::\d{1,5})?(?:[/?#]|$)/i.test(url)) return "loopback";
+    const u = URL.canParse(url) ? new URL(url) : undefined;
+    if (u?.protocol === "http:" && LOOPBACK_HOST.test(u.hostname)) return "loopback";
     return "insecure";
 }
 
@@ -281,7 +290,7 @@ export const customDbModulesPinned: ResourceValidationPolicy = {
 export const clientUrlsHttps: ResourceValidationPolicy = {
     name: "client-urls-https",
     description:
-        "Callbacks, allowed (web) origins and logout URLs of Auth0 clients are https; http://localhost and http://127.0.0.1 are allowed only on the stacks in `loopbackStacks` (default: local). The stack is read from the resource URN.",
+        "Callbacks, allowed (web) origins and logout URLs of Auth0 clients are https; loopback http (localhost, 127.0.0.0/8, [::1]) is allowed only on the stacks in `loopbackStacks` (default: local). The stack is read from the resource URN.",
     enforcementLevel: "mandatory",
     severity: "high",
     configSchema: {
@@ -303,7 +312,7 @@ export const clientUrlsHttps: ResourceValidationPolicy = {
                 if (kind === "insecure") {
                     reportViolation(`${field}[${i}] is not an https URL (${url}); only https, or loopback http on ${loopbackStacks.join("/")}, is allowed.`);
                 } else if (kind === "loopback" && !loopbackAllowed) {
-                    reportViolation(`${field}[${i}] is a loopback http URL (${url}) on stack "${stack}"; only ${loopbackStacks.join("/")} may use localhost or 127.0.0.1.`);
+                    reportViolation(`${field}[${i}] is a loopback http URL (${url}) on stack "${stack}"; only ${loopbackStacks.join("/")} may use loopback hosts (localhost, 127.0.0.0/8, [::1]).`);
                 }
             });
         }

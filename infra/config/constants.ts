@@ -22,11 +22,14 @@ export type SslMode = (typeof SSL_MODES)[number];
  * in any case. Traffic to these never leaves the machine, so they alone may go without TLS (the
  * database) or over plain http (the Management APIs a test stands in for).
  */
-export const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
+// Module-local, exported under an alias: a use of an exported const inside its own module compiles
+// to `exports.X`, which would make a serialized provider capture this whole module (infra/dynamic/README.md).
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
+export const LOOPBACK_HOST = LOOPBACK;
 
 /** Whether `host` (a host name, an address, or `URL.hostname`) is loopback (see {@link LOOPBACK_HOST}). */
 export function isLoopbackHost(host: string): boolean {
-    return LOOPBACK_HOST.test(host);
+    return LOOPBACK.test(host);
 }
 
 /** An inclusive range of integers. */

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { checkServerIdentity, ConnectionOptions } from "node:tls";
 import { Client, ClientConfig } from "pg";
+import { SSL_MODES, SslMode } from "../config/constants";
 
 /**
  * How a dynamic provider reaches Postgres. It always travels as a resource input wrapped in a
@@ -14,7 +15,7 @@ export interface PgConnectionInfo {
     user: string;
     password: string;
     /** As libpq: `require` encrypts only, `verify-ca` checks the chain, `verify-full` the chain and the name. */
-    sslMode: "disable" | "require" | "verify-ca" | "verify-full";
+    sslMode: SslMode;
     /** PEM of the CA(s) `verify-ca` and `verify-full` trust. Absent: Node's bundled public roots. */
     caCertificate?: string;
     /**
@@ -81,6 +82,6 @@ export function connectionFromUrl(url: string): PgConnectionInfo {
         database: decodeURIComponent(u.pathname.replace(/^\//, "")) || "postgres",
         user: decodeURIComponent(u.username),
         password: decodeURIComponent(u.password),
-        sslMode: mode === "require" || mode === "verify-ca" || mode === "verify-full" ? mode : "disable",
+        sslMode: (SSL_MODES as readonly (string | null)[]).includes(mode) ? (mode as SslMode) : "disable",
     };
 }

@@ -18,6 +18,7 @@ import {
     findSecretLiterals,
     findUnpinnedRequires,
     hasuraJwtMatchesApi,
+    LOOPBACK_HOST,
     noSecretLiteralsInUploadedCode,
     peek,
     policies,
@@ -29,6 +30,7 @@ import {
     UNKNOWN_SENTINELS,
 } from "../../policy/rules";
 import { customDbScripts } from "../../infra/auth0/scripts";
+import { isLoopbackHost, LOOPBACK_HOST as PROGRAM_LOOPBACK_HOST } from "../../infra/config/constants";
 import { resourceArgs, stackArgs, stackResource, validateResource, validateStack } from "./support";
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
@@ -182,6 +184,21 @@ describe("client-urls-https", () => {
             "insecure",
             "insecure",
         ]);
+        expect(["http://127.1.2.3:8080/cb", "http://[::1]:3000/cb", "http://LOCALHOST/cb", "http://127.0.0.1@app.test/cb", "http://128.0.0.1/cb"].map(classifyUrl)).toEqual([
+            "loopback",
+            "loopback",
+            "loopback",
+            "insecure",
+            "insecure",
+        ]);
+    });
+
+    it("means by loopback what the program means (its own copy: the pack runs without infra/)", () => {
+        expect(LOOPBACK_HOST.source).toBe(PROGRAM_LOOPBACK_HOST.source);
+        expect(LOOPBACK_HOST.flags).toBe(PROGRAM_LOOPBACK_HOST.flags);
+        for (const host of ["localhost", "127.0.0.1", "127.9.9.9", "[::1]", "localhost.evil.test", "10.0.0.1"]) {
+            expect(classifyUrl(`http://${host}/cb`) === "loopback").toBe(isLoopbackHost(host));
+        }
     });
 
     it("reads the stack from the URN", () => {

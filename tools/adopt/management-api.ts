@@ -12,6 +12,7 @@
  *   They never carry the secret or a token.
  */
 import { DEFAULT_RETRY_POLICY, RetryPolicy, retryPolicy, withRetry } from "../../infra/dynamic/retry";
+import { isLoopbackHost } from "../../infra/config/constants";
 
 export interface ManagementApiOptions {
     /** The tenant's domain (`auth0.domain`). */
@@ -57,7 +58,6 @@ const PER_PAGE = 50;
 const MAX_PAGES = 1000;
 /** Waits up to a minute per call in all: a tenant's rate limit refills within a second or two. */
 const POLICY: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxAttempts: 8, maxTotalWaitMs: 120_000 };
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 function redact(text: string, secret: string): string {
     const out = text.replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, "[redacted token]");
@@ -81,7 +81,7 @@ function messageOf(a: Answer): string {
 export async function connectManagementApi(options: ManagementApiOptions): Promise<ManagementApi> {
     const base = options.baseUrl ?? `https://${options.domain}`;
     const url = new URL(base);
-    if (!(url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname)))) throw new AdoptError(`${base}: the Management API is reached over https (http only on loopback)`);
+    if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)))) throw new AdoptError(`${base}: the Management API is reached over https (http only on loopback)`);
     if (!options.clientSecret) throw new AdoptError("the deploy application's client secret is empty");
     const policy = retryPolicy({ ...POLICY, ...options.retry });
     const stats: ApiStats = { requests: 0, rateLimited: 0, pages: 0, waitedMs: 0 };
