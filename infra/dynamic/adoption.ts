@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
 import { AdoptionReport, adoptUsersTable, inspectAdoption, refusal } from "../postgres/adopt-users";
 import { checksum, Migration } from "../postgres/migrations";
-import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, qualifiedNameProblem, sameValue } from "./common";
+import { asError, connectionProblems, containsUnknown, identifierProblem, qualifiedNameProblem, sameValue } from "./common";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 
 /** What the engine hands the provider: the resolved {@link UsersTableAdoptionArgs}. */
 export interface UsersTableAdoptionInputs {
@@ -35,7 +36,7 @@ export interface UsersTableAdoptionArgs {
     owner?: pulumi.Input<string>;
 }
 
-function inputProblems(news: UsersTableAdoptionInputs): string[] {
+function inputProblems(news: UsersTableAdoptionInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     const source = qualifiedNameProblem("source", news.source, true);
     if (source) problems.push(source);
@@ -44,7 +45,7 @@ function inputProblems(news: UsersTableAdoptionInputs): string[] {
     if (!containsUnknown(news.userStore)) {
         const m = news.userStore;
         if (!m || typeof m.id !== "string" || typeof m.up !== "string" || m.checksum !== checksum(m.up)) {
-            problems.push("userStore: migration 001 as loadMigrations renders it (id, up, checksum of up)");
+            problems.push(problem("userStore", "migration 001 as loadMigrations renders it (id, up, checksum of up)"));
         }
     }
     return problems;
@@ -95,7 +96,8 @@ export const usersTableAdoptionProvider: pulumi.dynamic.ResourceProvider<UsersTa
         const problems = inputProblems(news);
         if (problems.length === 0 && !containsUnknown(news)) {
             const report = await inspectIfReachable(news);
-            if (report?.status === "refused") problems.push(refusal(report));
+            // The refusal names the table and its rows itself: no property before it.
+            if (report?.status === "refused") problems.push(problem("", refusal(report)));
         }
         return { inputs: news, failures: checkFailures(problems) };
     },

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { assertNoProblems, containsUnknown } from "./common";
+import { containsUnknown } from "./common";
 import { requestJson } from "./http";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { RetryPolicy, retryPolicy } from "./retry";
 
 /**
@@ -49,18 +50,18 @@ export interface ClientConnectionsOutputs extends Omit<ClientConnectionsInputs, 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /** Problems with the inputs, each naming the field; never quotes the secret. */
-export function clientConnectionsProblems(news: ClientConnectionsInputs): string[] {
-    const problems: string[] = [];
+export function clientConnectionsProblems(news: ClientConnectionsInputs): Problem[] {
+    const problems: Problem[] = [];
     if (!containsUnknown(news.baseUrl)) {
         const ok = typeof news.baseUrl === "string" && URL.canParse(news.baseUrl);
         const u = ok ? new URL(news.baseUrl) : undefined;
         if (!u || u.pathname !== "/" || u.username || !(u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK.test(u.hostname)))) {
-            problems.push("baseUrl: must be https://<tenant domain> (http only on loopback)");
+            problems.push(problem("baseUrl", "must be https://<tenant domain> (http only on loopback)"));
         }
     }
-    if (typeof news.clientSecret !== "string" || news.clientSecret === "") problems.push("clientSecret: required");
-    if (!Array.isArray(news.allowedConnections) || news.allowedConnections.length === 0) problems.push("allowedConnections: at least one connection name");
-    if (!Array.isArray(news.clientIds) || news.clientIds.length === 0) problems.push("clientIds: at least one client id");
+    if (typeof news.clientSecret !== "string" || news.clientSecret === "") problems.push(problem("clientSecret", "required"));
+    if (!Array.isArray(news.allowedConnections) || news.allowedConnections.length === 0) problems.push(problem("allowedConnections", "at least one connection name"));
+    if (!Array.isArray(news.clientIds) || news.clientIds.length === 0) problems.push(problem("clientIds", "at least one client id"));
     return problems;
 }
 
@@ -126,7 +127,7 @@ const sameList = (a: unknown, b: unknown) => JSON.stringify([...((a as string[])
 
 export const clientConnectionsProvider: pulumi.dynamic.ResourceProvider<ClientConnectionsInputs, ClientConnectionsOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: clientConnectionsProblems(news).map((reason) => ({ property: reason.slice(0, reason.indexOf(":")), reason })) };
+        return { inputs: news, failures: checkFailures(clientConnectionsProblems(news)) };
     },
     async diff(_id, olds, news) {
         // A rotated deploy secret alone changes nothing here.

@@ -1,10 +1,11 @@
 import { PG_IDENTIFIER } from "../config/schema";
 import { PgConnectionInfo, withClient } from "./connection";
 import { ident } from "../postgres/privileges";
+import { Problem, problem, problemText } from "./problems";
 
 /**
- * Helpers shared by the dynamic providers (unknown values, check failures, errors), and the SQL
- * quoting the Postgres side and the Auth0 foreign-data module use.
+ * Helpers shared by the dynamic providers (unknown values, connection and name checks, errors), and
+ * the SQL quoting the Postgres side and the Auth0 foreign-data module use.
  *
  * Everything here is serialized into each provider's text by Pulumi's closure serializer (see
  * README.md here, and `test/serialization`): keep it to plain functions over plain values. No
@@ -41,34 +42,34 @@ export function sameValue(a: unknown, b: unknown): boolean {
  * Problems with a connection input, each naming the field. Never quotes the password. An unknown
  * connection (preview) has no problems yet.
  */
-export function connectionProblems(value: unknown, property = "connection"): string[] {
+export function connectionProblems(value: unknown, property = "connection"): Problem[] {
     if (containsUnknown(value)) return [];
-    if (value === null || typeof value !== "object") return [`${property}: required, an object with host, port, database, user, password and sslMode`];
+    if (value === null || typeof value !== "object") return [problem(property, "required, an object with host, port, database, user, password and sslMode")];
     const c = value as Record<string, unknown>;
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     for (const key of ["host", "database", "user"]) {
-        if (typeof c[key] !== "string" || c[key] === "") problems.push(`${property}.${key}: required, a non-empty string`);
+        if (typeof c[key] !== "string" || c[key] === "") problems.push(problem(`${property}.${key}`, "required, a non-empty string"));
     }
-    if (typeof c.password !== "string") problems.push(`${property}.password: required, a string`);
+    if (typeof c.password !== "string") problems.push(problem(`${property}.password`, "required, a string"));
     const port = Number(c.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) problems.push(`${property}.port: must be an integer from 1 to 65535`);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) problems.push(problem(`${property}.port`, "must be an integer from 1 to 65535"));
     if (!["disable", "require", "verify-ca", "verify-full"].includes(String(c.sslMode))) {
-        problems.push(`${property}.sslMode: must be one of disable, require, verify-ca, verify-full`);
+        problems.push(problem(`${property}.sslMode`, "must be one of disable, require, verify-ca, verify-full"));
     }
     if (c.caCertificate !== undefined && (typeof c.caCertificate !== "string" || !c.caCertificate.includes("-----BEGIN CERTIFICATE-----"))) {
-        problems.push(`${property}.caCertificate: must be PEM text of one or more certificates`);
+        problems.push(problem(`${property}.caCertificate`, "must be PEM text of one or more certificates"));
     }
     if (c.tlsServerName !== undefined && (typeof c.tlsServerName !== "string" || c.tlsServerName === "")) {
-        problems.push(`${property}.tlsServerName: must be a non-empty host name`);
+        problems.push(problem(`${property}.tlsServerName`, "must be a non-empty host name"));
     }
     return problems;
 }
 
 /** A problem with an identifier input, or undefined. Unknown values pass (they are checked once known). */
-export function identifierProblem(property: string, value: unknown): string | undefined {
+export function identifierProblem(property: string, value: unknown): Problem | undefined {
     if (containsUnknown(value)) return undefined;
     if (typeof value !== "string" || !PG_IDENTIFIER.test(value)) {
-        return `${property}: must be a lower-case Postgres identifier matching ${PG_IDENTIFIER} (got ${JSON.stringify(value)})`;
+        return problem(property, `must be a lower-case Postgres identifier matching ${PG_IDENTIFIER} (got ${JSON.stringify(value)})`);
     }
     return undefined;
 }
@@ -87,18 +88,21 @@ export function quoteLiteral(value: string): string {
 
 /** Quotes a possibly schema-qualified name (`schema.name`), each part checked and quoted. */
 export function qualifiedIdent(property: string, name: string): string {
-    const problem = qualifiedNameProblem(property, name, false);
-    if (problem) throw new Error(problem);
+    const found = qualifiedNameProblem(property, name, false);
+    if (found) throw new Error(problemText(found));
     return name.split(".").map(ident).join(".");
 }
 
 /** A problem with a (schema-qualified when `requireSchema`) name, or undefined. */
-export function qualifiedNameProblem(property: string, value: unknown, requireSchema: boolean): string | undefined {
+export function qualifiedNameProblem(property: string, value: unknown, requireSchema: boolean): Problem | undefined {
     if (containsUnknown(value)) return undefined;
     const parts = typeof value === "string" ? value.split(".") : [];
     const ok = parts.length === 2 || (!requireSchema && parts.length === 1);
     if (!ok || !parts.every((p) => PG_IDENTIFIER.test(p))) {
-        return `${property}: must be ${requireSchema ? "a schema-qualified name such as extensions.auth0_fdw_handler" : "a name or schema.name"}, each part a lower-case Postgres identifier (got ${JSON.stringify(value)})`;
+        return problem(
+            property,
+            `must be ${requireSchema ? "a schema-qualified name such as extensions.auth0_fdw_handler" : "a name or schema.name"}, each part a lower-case Postgres identifier (got ${JSON.stringify(value)})`,
+        );
     }
     return undefined;
 }
@@ -135,21 +139,6 @@ export function asError(err: unknown, context: string): Error {
 export function sqlState(err: unknown): string | undefined {
     const code = (err as { code?: unknown } | null)?.code;
     return typeof code === "string" ? code : undefined;
-}
-
-/**
- * Failures in the shape `check` returns, from `property: reason` strings. The property is left empty
- * on purpose: for a failure that names a property the engine prints that property's whole value
- * before the reason (60 lines of migration SQL, or the connection object unredacted). The reason
- * still starts with the property's path, so the message says what was wrong and nothing else.
- */
-export function checkFailures(problems: string[]): { property: string; reason: string }[] {
-    return problems.map((reason) => ({ property: "", reason }));
-}
-
-/** Throws one error listing every problem, or does nothing. */
-export function assertNoProblems(what: string, problems: string[]): void {
-    if (problems.length > 0) throw new Error(`${what}: invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
 }
 
 /**

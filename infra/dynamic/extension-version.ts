@@ -1,4 +1,5 @@
 import type { ClientBase } from "pg";
+import { Problem, problem } from "./problems";
 import { PgConnectionInfo, withClient } from "./connection";
 
 /**
@@ -40,14 +41,14 @@ export function versionOlderThan(a: string, b: string): boolean {
 }
 
 /** Problems with a {@link RequiredExtension} input, each naming the field (`property`). */
-export function requiredExtensionProblems(value: unknown, property: string): string[] {
+export function requiredExtensionProblems(value: unknown, property: string): Problem[] {
     if (value === undefined) return [];
     const v = value as Partial<RequiredExtension> | null;
-    const problems: string[] = [];
-    if (!v || typeof v !== "object") return [`${property}: must be an object with name and minVersion`];
-    if (typeof v.name !== "string" || !/^[a-z_][a-z0-9_]*$/.test(v.name)) problems.push(`${property}.name: must be an extension name`);
-    if (typeof v.minVersion !== "string" || versionParts(v.minVersion).length === 0) problems.push(`${property}.minVersion: must be a version such as 0.4.6`);
-    if (v.reason !== undefined && typeof v.reason !== "string") problems.push(`${property}.reason: must be a string`);
+    const problems: Problem[] = [];
+    if (!v || typeof v !== "object") return [problem(property, "must be an object with name and minVersion")];
+    if (typeof v.name !== "string" || !/^[a-z_][a-z0-9_]*$/.test(v.name)) problems.push(problem(`${property}.name`, "must be an extension name"));
+    if (typeof v.minVersion !== "string" || versionParts(v.minVersion).length === 0) problems.push(problem(`${property}.minVersion`, "must be a version such as 0.4.6"));
+    if (v.reason !== undefined && typeof v.reason !== "string") problems.push(problem(`${property}.reason`, "must be a string"));
     return problems;
 }
 
@@ -62,26 +63,26 @@ export async function extensionVersions(client: ClientBase, name: string): Promi
     return { installed: row?.installed ?? undefined, available: row?.available ?? undefined };
 }
 
-/** Why the database's version of the extension will not do for `what`, or undefined. Starts with `property`. */
-export function extensionVersionProblem(property: string, what: string, req: RequiredExtension, found: { installed?: string; available?: string }): string | undefined {
+/** Why the database's version of the extension will not do for `what`, or undefined. */
+export function extensionVersionProblem(property: string, what: string, req: RequiredExtension, found: { installed?: string; available?: string }): Problem | undefined {
     const needs = `${what} needs ${req.name} ${req.minVersion} or later${req.reason ? ` (${req.reason})` : ""}`;
     const update = `update it first (ALTER EXTENSION ${req.name} UPDATE; on Supabase a project gets newer extensions with a newer Postgres image: Project Settings > Infrastructure)`;
     if (found.installed !== undefined) {
-        return versionOlderThan(found.installed, req.minVersion) ? `${property}: ${req.name} ${found.installed} is installed; ${needs}: ${update}` : undefined;
+        return versionOlderThan(found.installed, req.minVersion) ? problem(property, `${req.name} ${found.installed} is installed; ${needs}: ${update}`) : undefined;
     }
     if (found.available !== undefined) {
         return versionOlderThan(found.available, req.minVersion)
-            ? `${property}: ${req.name} is not installed, and CREATE EXTENSION would install ${found.available} on this server; ${needs}`
+            ? problem(property, `${req.name} is not installed, and CREATE EXTENSION would install ${found.available} on this server; ${needs}`)
             : undefined;
     }
-    return `${property}: ${req.name} is neither installed nor available on this server; ${needs}`;
+    return problem(property, `${req.name} is neither installed nor available on this server; ${needs}`);
 }
 
 /**
  * The extension-version problem for a resource's database, or undefined: also when the database
  * cannot be reached (a preview without access; `create` checks again).
  */
-export async function extensionVersionProblemIfReachable(connection: PgConnectionInfo, property: string, what: string, req: RequiredExtension): Promise<string | undefined> {
+export async function extensionVersionProblemIfReachable(connection: PgConnectionInfo, property: string, what: string, req: RequiredExtension): Promise<Problem | undefined> {
     let found: { installed?: string; available?: string };
     try {
         found = await withClient(connection, (client) => extensionVersions(client, req.name));

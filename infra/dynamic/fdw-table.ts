@@ -3,8 +3,6 @@ import { PgConnectionInfo, withClient } from "./connection";
 import { ident } from "../postgres/privileges";
 import {
     asError,
-    assertNoProblems,
-    checkFailures,
     connectionProblems,
     containsUnknown,
     identifierProblem,
@@ -15,6 +13,7 @@ import {
     sqlState,
 } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 
 /** A column of a foreign table. */
 export interface ForeignColumn {
@@ -92,23 +91,23 @@ function columnMap(columns: ForeignColumn[] | undefined): Record<string, string>
     return out;
 }
 
-function inputProblems(news: ForeignTableInputs): string[] {
+function inputProblems(news: ForeignTableInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     for (const p of [identifierProblem("schema", news.schema), identifierProblem("name", news.name), identifierProblem("server", news.server)]) {
         if (p) problems.push(p);
     }
     if (!containsUnknown(news.columns)) {
         if (!Array.isArray(news.columns) || news.columns.length === 0) {
-            problems.push("columns: required, a non-empty array of { name, type }");
+            problems.push(problem("columns", "required, a non-empty array of { name, type }"));
         } else {
             const seen = new Set<string>();
             news.columns.forEach((c, i) => {
                 const nameProblem = identifierProblem(`columns[${i}].name`, c?.name);
                 if (nameProblem) problems.push(nameProblem);
-                if (c && typeof c.name === "string" && seen.has(c.name)) problems.push(`columns[${i}].name: duplicate column "${c.name}"`);
+                if (c && typeof c.name === "string" && seen.has(c.name)) problems.push(problem(`columns[${i}].name`, `duplicate column "${c.name}"`));
                 if (c && typeof c.name === "string") seen.add(c.name);
                 if (!c || typeof c.type !== "string" || !Object.prototype.hasOwnProperty.call(COLUMN_TYPES, c.type)) {
-                    problems.push(`columns[${i}].type: must be one of ${Object.keys(COLUMN_TYPES).join(", ")} (got ${JSON.stringify(c?.type)})`);
+                    problems.push(problem(`columns[${i}].type`, `must be one of ${Object.keys(COLUMN_TYPES).join(", ")} (got ${JSON.stringify(c?.type)})`));
                 }
             });
         }
@@ -119,12 +118,12 @@ function inputProblems(news: ForeignTableInputs): string[] {
     }
     if (!containsUnknown(news.options)) {
         if (news.options === null || typeof news.options !== "object" || Array.isArray(news.options)) {
-            problems.push("options: required, an object of option names to string values");
+            problems.push(problem("options", "required, an object of option names to string values"));
         } else {
             for (const [k, v] of Object.entries(news.options)) {
                 const keyProblem = identifierProblem(`options.${k}`, k);
                 if (keyProblem) problems.push(keyProblem);
-                if (typeof v !== "string" || v.includes("\u0000")) problems.push(`options.${k}: the value must be a string without NUL characters`);
+                if (typeof v !== "string" || v.includes("\u0000")) problems.push(problem(`options.${k}`, "the value must be a string without NUL characters"));
             }
         }
     }

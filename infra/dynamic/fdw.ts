@@ -4,8 +4,6 @@ import { ident } from "../postgres/privileges";
 import {
     asError,
     execute,
-    assertNoProblems,
-    checkFailures,
     connectionProblems,
     containsUnknown,
     identifierProblem,
@@ -14,6 +12,7 @@ import {
     sameValue,
 } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
+import { assertNoProblems, checkFailures, Problem, problemText } from "./problems";
 import { extensionVersionProblemIfReachable, extensionVersions, extensionVersionProblem, RequiredExtension, requiredExtensionProblems } from "./extension-version";
 
 export interface ForeignDataWrapperInputs {
@@ -42,7 +41,7 @@ export interface ForeignDataWrapperArgs {
     extension?: pulumi.Input<RequiredExtension>;
 }
 
-function inputProblems(news: ForeignDataWrapperInputs): string[] {
+function inputProblems(news: ForeignDataWrapperInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     for (const p of [
         identifierProblem("name", news.name),
@@ -59,7 +58,7 @@ function inputProblems(news: ForeignDataWrapperInputs): string[] {
 async function assertExtensionVersion(client: Parameters<typeof extensionVersions>[0], inputs: ForeignDataWrapperInputs): Promise<void> {
     if (!inputs.extension) return;
     const problem = extensionVersionProblem("extension", `the foreign data wrapper ${inputs.name}`, inputs.extension, await extensionVersions(client, inputs.extension.name));
-    if (problem) throw new Error(problem);
+    if (problem) throw new Error(problemText(problem));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { assertNoProblems, checkFailures, containsUnknown } from "./common";
+import { containsUnknown } from "./common";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { RetryPolicy, retryPolicy, retryPolicyProblems, withRetry } from "./retry";
 
 /**
@@ -56,28 +57,28 @@ export interface ManagementApiTokenArgs {
 const DEFAULT_TIMEOUT_MS = 10_000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
-function urlProblem(property: string, value: unknown): string | undefined {
+function urlProblem(property: string, value: unknown): Problem | undefined {
     if (containsUnknown(value)) return undefined;
-    if (typeof value !== "string" || !URL.canParse(value)) return `${property}: must be an absolute URL`;
+    if (typeof value !== "string" || !URL.canParse(value)) return problem(property, "must be an absolute URL");
     const u = new URL(value);
-    if (u.username || u.password) return `${property}: must not carry credentials`;
-    if (u.protocol !== "https:" && !(u.protocol === "http:" && LOOPBACK.test(u.hostname))) return `${property}: must be an https URL (http only on loopback)`;
+    if (u.username || u.password) return problem(property, "must not carry credentials");
+    if (u.protocol !== "https:" && !(u.protocol === "http:" && LOOPBACK.test(u.hostname))) return problem(property, "must be an https URL (http only on loopback)");
     return undefined;
 }
 
 /** Problems with the inputs, each naming the field; never quotes the client secret. */
-export function tokenInputProblems(news: ManagementApiTokenInputs): string[] {
-    const problems: string[] = [];
+export function tokenInputProblems(news: ManagementApiTokenInputs): Problem[] {
+    const problems: Problem[] = [];
     for (const p of [urlProblem("tokenUrl", news.tokenUrl), urlProblem("audience", news.audience)]) if (p) problems.push(p);
-    if (!containsUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === "")) problems.push("clientId: required, a non-empty string");
-    if (!containsUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === "")) problems.push("clientSecret: required, a non-empty string");
+    if (!containsUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === "")) problems.push(problem("clientId", "required, a non-empty string"));
+    if (!containsUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === "")) problems.push(problem("clientSecret", "required, a non-empty string"));
     const refresh = news.refreshBeforeSeconds;
     if (!containsUnknown(refresh) && (typeof refresh !== "number" || !Number.isInteger(refresh) || refresh < 0)) {
-        problems.push("refreshBeforeSeconds: must be a whole number of seconds, 0 or more");
+        problems.push(problem("refreshBeforeSeconds", "must be a whole number of seconds, 0 or more"));
     }
     const timeout = news.timeoutMs;
     if (timeout !== undefined && !containsUnknown(timeout) && (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 120_000)) {
-        problems.push("timeoutMs: must be a whole number of milliseconds from 1 to 120000");
+        problems.push(problem("timeoutMs", "must be a whole number of milliseconds from 1 to 120000"));
     }
     if (!containsUnknown(news.retry)) problems.push(...retryPolicyProblems(news.retry));
     return problems;

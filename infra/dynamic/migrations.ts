@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
 import { applyMigrations, assertPlanIsSafe, MigrationPlan, planMigrations, revertMigrations } from "../postgres/migrate";
 import { checksum, Migration } from "../postgres/migrations";
-import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
+import { asError, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
+import { assertNoProblems, checkFailures, Problem, problem, problemText } from "./problems";
 
 /** What the engine hands the provider: the resolved {@link MigrationsArgs}. */
 export interface MigrationsInputs {
@@ -36,26 +37,26 @@ export interface MigrationsArgs {
 }
 
 /** Problems with the inputs alone, each naming the field. */
-function inputProblems(news: MigrationsInputs): string[] {
+function inputProblems(news: MigrationsInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     const schemaProblem = identifierProblem("schema", news.schema);
     if (schemaProblem) problems.push(schemaProblem);
     if (news.allowDataLoss !== undefined && !containsUnknown(news.allowDataLoss) && typeof news.allowDataLoss !== "boolean") {
-        problems.push("allowDataLoss: must be a boolean");
+        problems.push(problem("allowDataLoss", "must be a boolean"));
     }
     if (containsUnknown(news.migrations)) return problems;
-    if (!Array.isArray(news.migrations)) return [...problems, "migrations: required, an array of { id, up, down, checksum }"];
+    if (!Array.isArray(news.migrations)) return [...problems, problem("migrations", "required, an array of { id, up, down, checksum }")];
     news.migrations.forEach((m, i) => {
-        if (!m || typeof m.id !== "string" || !/^\d{3}_[a-z0-9_]+$/.test(m.id)) problems.push(`migrations[${i}].id: must look like 001_name`);
-        if (!m || typeof m.up !== "string" || m.up.trim() === "") problems.push(`migrations[${i}].up: required, the SQL to apply`);
-        if (!m || typeof m.down !== "string") problems.push(`migrations[${i}].down: required, a string (may be empty)`);
+        if (!m || typeof m.id !== "string" || !/^\d{3}_[a-z0-9_]+$/.test(m.id)) problems.push(problem(`migrations[${i}].id`, "must look like 001_name"));
+        if (!m || typeof m.up !== "string" || m.up.trim() === "") problems.push(problem(`migrations[${i}].up`, "required, the SQL to apply"));
+        if (!m || typeof m.down !== "string") problems.push(problem(`migrations[${i}].down`, "required, a string (may be empty)"));
         if (m && typeof m.up === "string" && m.checksum !== checksum(m.up)) {
-            problems.push(`migrations[${i}].checksum: does not match the sha256 of its up text; build migrations with loadMigrations`);
+            problems.push(problem(`migrations[${i}].checksum`, "does not match the sha256 of its up text; build migrations with loadMigrations"));
         }
     });
     const ids = news.migrations.map((m) => m?.id);
-    if (new Set(ids).size !== ids.length) problems.push(`migrations: duplicate ids in ${ids.join(", ")}`);
-    if ([...ids].sort().join() !== ids.join()) problems.push(`migrations: must be in id order (got ${ids.join(", ")})`);
+    if (new Set(ids).size !== ids.length) problems.push(problem("migrations", `duplicate ids in ${ids.join(", ")}`));
+    if ([...ids].sort().join() !== ids.join()) problems.push(problem("migrations", `must be in id order (got ${ids.join(", ")})`));
     return problems;
 }
 
@@ -63,10 +64,10 @@ function inputProblems(news: MigrationsInputs): string[] {
  * Compares the new migrations with what the state says was applied: an applied migration whose
  * checksum changed, or that is gone from the program, is an error (whatever the database says).
  */
-function stateProblems(olds: Partial<MigrationsOutputs> | undefined, news: MigrationsInputs): string[] {
-    const problems: string[] = [];
+function stateProblems(olds: Partial<MigrationsOutputs> | undefined, news: MigrationsInputs): Problem[] {
+    const problems: Problem[] = [];
     if (olds && typeof olds.schema === "string" && !containsUnknown(news.schema) && olds.schema !== news.schema) {
-        problems.push(`schema: cannot change from "${olds.schema}" to "${news.schema}": the tables live in "${olds.schema}"; add a new Migrations resource for the new schema`);
+        problems.push(problem("schema", `cannot change from "${olds.schema}" to "${news.schema}": the tables live in "${olds.schema}"; add a new Migrations resource for the new schema`));
     }
     const previous = olds?.migrations;
     if (!Array.isArray(previous) || containsUnknown(news.migrations) || !Array.isArray(news.migrations)) return problems;
@@ -77,10 +78,10 @@ function stateProblems(olds: Partial<MigrationsOutputs> | undefined, news: Migra
     const changed = done.filter((id) => now.has(id) && before.has(id) && now.get(id) !== before.get(id));
     const removed = done.filter((id) => !now.has(id));
     if (changed.length > 0) {
-        problems.push(`migrations: applied migration(s) ${changed.join(", ")} changed since they ran (checksum differs from the state); never edit an applied migration, add a new one`);
+        problems.push(problem("migrations", `applied migration(s) ${changed.join(", ")} changed since they ran (checksum differs from the state); never edit an applied migration, add a new one`));
     }
     if (removed.length > 0) {
-        problems.push(`migrations: applied migration(s) ${removed.join(", ")} are no longer in the program; never remove an applied migration`);
+        problems.push(problem("migrations", `applied migration(s) ${removed.join(", ")} are no longer in the program; never remove an applied migration`));
     }
     return problems;
 }
@@ -129,7 +130,7 @@ export const migrationsProvider: pulumi.dynamic.ResourceProvider<MigrationsInput
 
     async diff(_id, olds, news) {
         const fromState = stateProblems(olds, news);
-        if (fromState.length > 0) throw new Error(`Migrations ${olds.schema}: ${fromState.join("; ")}`);
+        if (fromState.length > 0) throw new Error(`Migrations ${olds.schema}: ${fromState.map(problemText).join("; ")}`);
         if (containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
 
         const plan = await planIfReachable(news);
@@ -168,7 +169,7 @@ export const migrationsProvider: pulumi.dynamic.ResourceProvider<MigrationsInput
 
     async update(_id, olds, news) {
         const fromState = stateProblems(olds, news);
-        if (fromState.length > 0) throw new Error(`Migrations ${olds.schema}: ${fromState.join("; ")}`);
+        if (fromState.length > 0) throw new Error(`Migrations ${olds.schema}: ${fromState.map(problemText).join("; ")}`);
         return { outs: await apply(news) };
     },
 

@@ -13,8 +13,11 @@
  * once: retrying a 401 would only burn the rate limit.
  *
  * These functions are serialized into the providers' text by Pulumi's closure serializer: plain
- * functions over plain values, no imports, no module-level state, never a secret.
+ * functions over plain values, no imports but the import-free `./problems`, no module-level state,
+ * never a secret.
  */
+
+import { Problem, problem } from "./problems";
 
 export interface RetryPolicy {
     /** Attempts in all, the first included. 1 means no retry. */
@@ -108,21 +111,21 @@ export async function withRetry<R>(
 }
 
 /** Problems with a retry policy given as inputs, each naming the field. */
-export function retryPolicyProblems(value: unknown, property = "retry"): string[] {
+export function retryPolicyProblems(value: unknown, property = "retry"): Problem[] {
     if (value === undefined) return [];
-    if (value === null || typeof value !== "object") return [`${property}: must be an object with maxAttempts and maxTotalWaitMs`];
+    if (value === null || typeof value !== "object") return [problem(property, "must be an object with maxAttempts and maxTotalWaitMs")];
     const v = value as Record<string, unknown>;
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     const whole = (key: string, min: number, max: number) => {
         const x = v[key];
         if (x === undefined) return;
-        if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) problems.push(`${property}.${key}: must be a whole number from ${min} to ${max}`);
+        if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) problems.push(problem(`${property}.${key}`, `must be a whole number from ${min} to ${max}`));
     };
     whole("maxAttempts", 1, 10);
     whole("maxTotalWaitMs", 0, 300_000);
     whole("baseDelayMs", 0, 60_000);
     whole("maxDelayMs", 0, 120_000);
-    for (const key of Object.keys(v)) if (!["maxAttempts", "maxTotalWaitMs", "baseDelayMs", "maxDelayMs"].includes(key)) problems.push(`${property}.${key}: unknown`);
+    for (const key of Object.keys(v)) if (!["maxAttempts", "maxTotalWaitMs", "baseDelayMs", "maxDelayMs"].includes(key)) problems.push(problem(`${property}.${key}`, "unknown"));
     return problems;
 }
 

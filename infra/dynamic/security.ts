@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
 import { applySecurity, readSecurityCatalog, RecordedPolicies, securityDrift, SecurityModel, undeclaredPolicies } from "../postgres/security";
-import { asError, assertNoProblems, checkFailures, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
+import { asError, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 
 /** What the engine hands the provider: the resolved {@link DatabaseSecurityArgs}, plus `drift`, which `check` fills. */
 export interface DatabaseSecurityInputs {
@@ -28,18 +29,18 @@ export interface DatabaseSecurityArgs {
     model: pulumi.Input<SecurityModel>;
 }
 
-function inputProblems(news: DatabaseSecurityInputs): string[] {
+function inputProblems(news: DatabaseSecurityInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     if (containsUnknown(news.model)) return problems;
     const m = news.model;
-    if (!m || typeof m !== "object") return [...problems, "model: required, the security model (securityModel())"];
+    if (!m || typeof m !== "object") return [...problems, problem("model", "required, the security model (securityModel())")];
     const schemaProblem = identifierProblem("model.schema", m.schema);
     if (schemaProblem) problems.push(schemaProblem);
     if (!Array.isArray(m.rlsTables) || !Array.isArray(m.policies) || !Array.isArray(m.privateFunctions)) {
-        problems.push("model: must have rlsTables, policies and privateFunctions arrays");
+        problems.push(problem("model", "must have rlsTables, policies and privateFunctions arrays"));
     }
     if (m.definerFunctions !== undefined) {
-        if (!Array.isArray(m.definerFunctions)) problems.push("model.definerFunctions: must be an array of { schema, name }");
+        if (!Array.isArray(m.definerFunctions)) problems.push(problem("model.definerFunctions", "must be an array of { schema, name }"));
         else {
             m.definerFunctions.forEach((f, i) => {
                 for (const p of [identifierProblem(`model.definerFunctions[${i}].schema`, f?.schema), identifierProblem(`model.definerFunctions[${i}].name`, f?.name)]) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { checkFailures, Problem, problem } from "./problems";
 
 /**
  * Settings that name things which cannot be renamed in place: changing one makes the engine replace
@@ -7,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
  * changes, unless the stack opted in to data loss. Every provider of the stack depends on it, so an
  * `up` cannot start either.
  *
- * No imports beyond @pulumi/pulumi and no captured state: the provider below is serialized by
+ * No imports beyond @pulumi/pulumi and ./problems, no captured state: the provider below is serialized by
  * Pulumi's closure serializer (see README.md here).
  */
 
@@ -30,16 +31,20 @@ export interface SettingsGuardInputs {
 }
 
 /** The problems a change of pinned settings makes, one per changed key, or none. */
-export function pinnedSettingProblems(olds: Partial<SettingsGuardInputs> | undefined, news: SettingsGuardInputs): string[] {
+export function pinnedSettingProblems(olds: Partial<SettingsGuardInputs> | undefined, news: SettingsGuardInputs): Problem[] {
     if (news.allowDataLoss === true || !olds || !Array.isArray(olds.settings)) return [];
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     for (const setting of news.settings) {
         const before = olds.settings.find((s) => s.key === setting.key);
         if (!before || before.value === setting.value) continue;
+        // No property: what changed is a config key, not an input, and the reason starts with it.
         problems.push(
-            `${setting.key} cannot change from ${JSON.stringify(before.value)} to ${JSON.stringify(setting.value)}: ` +
-                `the change would replace ${setting.consequence}. Nothing was changed. Put the old value back; ${setting.instead}; ` +
-                `or, to accept the loss, set ${news.allowDataLossKey}: true for this one deploy.`,
+            problem(
+                "",
+                `${setting.key} cannot change from ${JSON.stringify(before.value)} to ${JSON.stringify(setting.value)}: ` +
+                    `the change would replace ${setting.consequence}. Nothing was changed. Put the old value back; ${setting.instead}; ` +
+                    `or, to accept the loss, set ${news.allowDataLossKey}: true for this one deploy.`,
+            ),
         );
     }
     return problems;
@@ -47,8 +52,7 @@ export function pinnedSettingProblems(olds: Partial<SettingsGuardInputs> | undef
 
 export const settingsGuardProvider: pulumi.dynamic.ResourceProvider<SettingsGuardInputs, SettingsGuardInputs> = {
     async check(olds, news) {
-        // No property on the failure: the engine would print the whole settings list before the reason.
-        return { inputs: news, failures: pinnedSettingProblems(olds, news).map((reason) => ({ property: "", reason })) };
+        return { inputs: news, failures: checkFailures(pinnedSettingProblems(olds, news)) };
     },
     async diff(_id, olds, news) {
         const changes = JSON.stringify(olds.settings) !== JSON.stringify(news.settings) || olds.allowDataLoss !== news.allowDataLoss;

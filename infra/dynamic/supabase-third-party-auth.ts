@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RetryPolicy, retryPolicy, retryPolicyProblems } from "./retry";
 import { requestJson } from "./http";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 
 /**
  * Registers the Auth0 tenant as a third-party auth provider of a Supabase project, through Supabase's
@@ -47,16 +48,16 @@ interface Integration {
 }
 
 /** Problems with the inputs, each starting with the property's name; never quotes the token. */
-export function thirdPartyAuthProblems(news: Partial<ThirdPartyAuthInputs>): string[] {
-    const problems: string[] = [];
+export function thirdPartyAuthProblems(news: Partial<ThirdPartyAuthInputs>): Problem[] {
+    const problems: Problem[] = [];
     const api = typeof news.apiUrl === "string" && URL.canParse(news.apiUrl) ? new URL(news.apiUrl) : undefined;
     if (!api || !(api.protocol === "https:" || (api.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(api.hostname)))) {
-        problems.push("apiUrl: must be an https URL (http only on loopback)");
+        problems.push(problem("apiUrl", "must be an https URL (http only on loopback)"));
     }
-    if (typeof news.projectRef !== "string" || !PROJECT_REF.test(news.projectRef)) problems.push("projectRef: must be a Supabase project ref (20 lower-case letters)");
-    if (typeof news.accessToken !== "string" || news.accessToken.trim() === "") problems.push("accessToken: required, a Supabase access token");
+    if (typeof news.projectRef !== "string" || !PROJECT_REF.test(news.projectRef)) problems.push(problem("projectRef", "must be a Supabase project ref (20 lower-case letters)"));
+    if (typeof news.accessToken !== "string" || news.accessToken.trim() === "") problems.push(problem("accessToken", "required, a Supabase access token"));
     const issuer = typeof news.oidcIssuerUrl === "string" && URL.canParse(news.oidcIssuerUrl) ? new URL(news.oidcIssuerUrl) : undefined;
-    if (!issuer || issuer.protocol !== "https:" || !news.oidcIssuerUrl!.endsWith("/")) problems.push("oidcIssuerUrl: must be the tenant's https issuer, ending in / (https://<domain>/)");
+    if (!issuer || issuer.protocol !== "https:" || !news.oidcIssuerUrl!.endsWith("/")) problems.push(problem("oidcIssuerUrl", "must be the tenant's https issuer, ending in / (https://<domain>/)"));
     problems.push(...retryPolicyProblems(news.retry));
     return problems;
 }
@@ -73,13 +74,12 @@ async function list(inputs: ThirdPartyAuthInputs): Promise<Integration[]> {
 }
 
 function assertValid(inputs: ThirdPartyAuthInputs): void {
-    const problems = thirdPartyAuthProblems(inputs);
-    if (problems.length > 0) throw new Error(`SupabaseThirdPartyAuth: invalid inputs:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    assertNoProblems("SupabaseThirdPartyAuth", thirdPartyAuthProblems(inputs));
 }
 
 export const thirdPartyAuthProvider: pulumi.dynamic.ResourceProvider<ThirdPartyAuthInputs, ThirdPartyAuthOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: thirdPartyAuthProblems(news).map((reason) => ({ property: "", reason })) };
+        return { inputs: news, failures: checkFailures(thirdPartyAuthProblems(news)) };
     },
 
     async diff(_id, olds, news) {

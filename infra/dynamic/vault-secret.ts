@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
-import { asError, assertNoProblems, checkFailures, execute, connectionProblems, containsUnknown, sameValue } from "./common";
+import { asError, execute, connectionProblems, containsUnknown, sameValue } from "./common";
+import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { databaseIdentity, reachesAnotherDatabase } from "./database-identity";
 
 export interface VaultSecretInputs {
@@ -36,21 +37,21 @@ export interface VaultSecretArgs {
 /** Postgres text cannot hold a NUL character: such a value would pass here and fail in the database. */
 const NUL = "\u0000";
 
-function inputProblems(news: VaultSecretInputs): string[] {
+function inputProblems(news: VaultSecretInputs): Problem[] {
     const problems = connectionProblems(news.connection);
     if (!containsUnknown(news.name) && (typeof news.name !== "string" || news.name.trim() === "" || news.name.length > 255)) {
-        problems.push("name: required, a non-empty string of at most 255 characters");
+        problems.push(problem("name", "required, a non-empty string of at most 255 characters"));
     } else if (typeof news.name === "string" && news.name.includes(NUL)) {
-        problems.push("name: must not contain a NUL character (Postgres text cannot hold one)");
+        problems.push(problem("name", "must not contain a NUL character (Postgres text cannot hold one)"));
     }
     if (news.description !== undefined && !containsUnknown(news.description) && typeof news.description !== "string") {
-        problems.push("description: must be a string");
+        problems.push(problem("description", "must be a string"));
     } else if (typeof news.description === "string" && news.description.includes(NUL)) {
-        problems.push("description: must not contain a NUL character (Postgres text cannot hold one)");
+        problems.push(problem("description", "must not contain a NUL character (Postgres text cannot hold one)"));
     }
     // Never quote the value: it is the secret.
-    if (!containsUnknown(news.secret) && (typeof news.secret !== "string" || news.secret === "")) problems.push("secret: required, a non-empty string");
-    else if (typeof news.secret === "string" && news.secret.includes(NUL)) problems.push("secret: must not contain a NUL character (Postgres text cannot hold one)");
+    if (!containsUnknown(news.secret) && (typeof news.secret !== "string" || news.secret === "")) problems.push(problem("secret", "required, a non-empty string"));
+    else if (typeof news.secret === "string" && news.secret.includes(NUL)) problems.push(problem("secret", "must not contain a NUL character (Postgres text cannot hold one)"));
     return problems;
 }
 

@@ -9,6 +9,7 @@ import { createServer, IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientConnectionsInputs, clientConnectionsProvider as provider } from "../../infra/dynamic/client-connections";
+import { failedProperty } from "../support/check-failures";
 
 const deploySecret = `deploy-${randomBytes(16).toString("base64url")}`;
 const SPA = "spa-client-id";
@@ -120,6 +121,13 @@ describe("ClientConnections on a new tenant", () => {
         );
         expect(message).toBe("ClientConnections: POST /oauth/token: HTTP 401 access_denied");
         expect(enabledFor(SPA)).toContain("google-oauth2");
+    });
+
+    it("check refuses a plain-http tenant and an empty client list, naming them in the reason and never the secret", async () => {
+        const res = await provider.check!({} as never, inputs({ baseUrl: "http://tenant.example/", clientIds: [] }));
+        expect(res.failures!.map(failedProperty)).toEqual(["baseUrl", "clientIds"]);
+        expect(JSON.stringify(res.failures)).not.toContain(deploySecret);
+        expect((await provider.check!({} as never, inputs())).failures).toEqual([]);
     });
 
     it("runs again when the clients, the allowed connections or the flag setting change, not for a rotated secret; refresh makes no call", async () => {
