@@ -4,6 +4,7 @@ import { AdoptionReport, adoptUsersTable, inspectAdoption, refusal } from "../po
 import { checksum, Migration } from "../postgres/migrations";
 import { asError, connectionProblems, containsUnknown, identifierProblem, qualifiedNameProblem, sameValue } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
+import { withSecretOutputs } from "./secret-outputs";
 
 /** What the engine hands the provider: the resolved {@link UsersTableAdoptionArgs}. */
 export interface UsersTableAdoptionInputs {
@@ -140,7 +141,7 @@ export class UsersTableAdoption extends pulumi.dynamic.Resource {
             usersTableAdoptionProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection), status: undefined, rows: undefined, notes: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            withSecretOutputs<UsersTableAdoptionOutputs>(opts, "connection"),
             "auth0-postgres",
             "UsersTableAdoption",
         );

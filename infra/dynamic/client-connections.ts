@@ -4,6 +4,7 @@ import { containsUnknown } from "./common";
 import { requestJson } from "./http";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { RetryPolicy, retryPolicy } from "./retry";
+import { withSecretOutputs } from "./secret-outputs";
 
 /**
  * Makes sure the stack's clients log in only through the connections the stack declares.
@@ -182,7 +183,7 @@ export class ClientConnections extends pulumi.dynamic.Resource {
                 setTenantFlag: args.setTenantFlag ?? true,
                 removed: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret"] },
+            withSecretOutputs<ClientConnectionsInputs>(opts, "clientSecret"),
             "auth0-postgres",
             "ClientConnections",
         );

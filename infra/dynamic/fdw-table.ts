@@ -14,6 +14,7 @@ import {
 } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
+import { withSecretOutputs } from "./secret-outputs";
 
 /** A column of a foreign table. */
 export interface ForeignColumn {
@@ -316,7 +317,7 @@ export class ForeignTable extends pulumi.dynamic.Resource {
             foreignTableProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection) },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            withSecretOutputs<ForeignTableOutputs>(opts, "connection"),
             "auth0-postgres",
             "ForeignTable",
         );

@@ -14,6 +14,7 @@ import {
 import { reachesAnotherDatabase } from "./database-identity";
 import { assertNoProblems, checkFailures, Problem, problemText } from "./problems";
 import { extensionVersionProblemIfReachable, extensionVersions, extensionVersionProblem, RequiredExtension, requiredExtensionProblems } from "./extension-version";
+import { withSecretOutputs } from "./secret-outputs";
 
 export interface ForeignDataWrapperInputs {
     connection: PgConnectionInfo;
@@ -169,7 +170,7 @@ export class ForeignDataWrapper extends pulumi.dynamic.Resource {
             foreignDataWrapperProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection) },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            withSecretOutputs<ForeignDataWrapperOutputs>(opts, "connection"),
             "auth0-postgres",
             "ForeignDataWrapper",
         );

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { containsUnknown } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { RetryPolicy, retryPolicy, retryPolicyProblems, withRetry } from "./retry";
+import { withSecretOutputs } from "./secret-outputs";
 
 /**
  * An Auth0 Management API access token from the client-credentials grant, kept fresh by
@@ -234,7 +235,7 @@ export class ManagementApiToken extends pulumi.dynamic.Resource {
             managementApiTokenProvider,
             name,
             { ...args, clientSecret: pulumi.secret(args.clientSecret), token: undefined, expiresAt: undefined, scope: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "clientSecret", "token"] },
+            withSecretOutputs<ManagementApiTokenOutputs>(opts, "clientSecret", "token"),
             "auth0-postgres",
             "ManagementApiToken",
         );

@@ -4,6 +4,7 @@ import { applyMigrations, assertPlanIsSafe, MigrationPlan, planMigrations, rever
 import { checksum, Migration } from "../postgres/migrations";
 import { asError, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem, problemText } from "./problems";
+import { withSecretOutputs } from "./secret-outputs";
 
 /** What the engine hands the provider: the resolved {@link MigrationsArgs}. */
 export interface MigrationsInputs {
@@ -206,7 +207,7 @@ export class Migrations extends pulumi.dynamic.Resource {
             migrationsProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection), applied: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            withSecretOutputs<MigrationsOutputs>(opts, "connection"),
             "auth0-postgres",
             "Migrations",
         );

@@ -3,6 +3,7 @@ import { PgConnectionInfo, withClient } from "./connection";
 import { applySecurity, readSecurityCatalog, RecordedPolicies, securityDrift, SecurityModel, undeclaredPolicies } from "../postgres/security";
 import { asError, connectionProblems, containsUnknown, identifierProblem, sameValue } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
+import { withSecretOutputs } from "./secret-outputs";
 
 /** What the engine hands the provider: the resolved {@link DatabaseSecurityArgs}, plus `drift`, which `check` fills. */
 export interface DatabaseSecurityInputs {
@@ -146,7 +147,7 @@ export class DatabaseSecurity extends pulumi.dynamic.Resource {
             databaseSecurityProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection), drift: undefined, recorded: undefined, undeclared: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            withSecretOutputs<DatabaseSecurityOutputs>(opts, "connection"),
             "auth0-postgres",
             "DatabaseSecurity",
         );

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RetryPolicy, retryPolicy, retryPolicyProblems } from "./retry";
 import { requestJson } from "./http";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
+import { withSecretOutputs } from "./secret-outputs";
 
 /**
  * Registers the Auth0 tenant as a third-party auth provider of a Supabase project, through Supabase's
@@ -146,7 +147,7 @@ export class SupabaseThirdPartyAuth extends pulumi.dynamic.Resource {
             thirdPartyAuthProvider,
             name,
             { ...args, apiUrl: args.apiUrl ?? SUPABASE_API_URL, accessToken: pulumi.secret(args.accessToken), integrationId: undefined, type: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "accessToken"] },
+            withSecretOutputs<ThirdPartyAuthOutputs>(opts, "accessToken"),
             "auth0-postgres",
             "SupabaseThirdPartyAuth",
         );

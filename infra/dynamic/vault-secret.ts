@@ -3,6 +3,7 @@ import { PgConnectionInfo, withClient } from "./connection";
 import { asError, execute, connectionProblems, containsUnknown, sameValue } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { databaseIdentity, reachesAnotherDatabase } from "./database-identity";
+import { withSecretOutputs } from "./secret-outputs";
 
 export interface VaultSecretInputs {
     connection: PgConnectionInfo;
@@ -199,7 +200,7 @@ export class VaultSecret extends pulumi.dynamic.Resource {
             vaultSecretProvider,
             name,
             { ...args, connection: pulumi.secret(args.connection), secret: pulumi.secret(args.secret), secretId: undefined, database: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection", "secret"] },
+            withSecretOutputs<VaultSecretOutputs>(opts, "connection", "secret"),
             "auth0-postgres",
             "VaultSecret",
         );
