@@ -83,7 +83,10 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
         // The scripts' settings fail here, before anything is registered: the check inside the
         // `apply` below never runs on a new stack's first preview (the password is unknown).
         if (!config.postgresOnly) checkScriptSettings(customDbScriptSettings(config));
-        super(AUTH0_COMPONENT_TYPES.stack, config.prefix, {}, opts);
+        // A fixed name, so that renaming the stack or the project renames nothing; the alias carries the
+        // names from before (`<project>-<stack>`), and every descendant inherits it (their names start
+        // with this one's).
+        super(AUTH0_COMPONENT_TYPES.stack, STACK_ROOT_NAME, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { name: config.prefix }] });
         this.outputs = registerStack(this, config, secrets);
         this.registerOutputs({ ...this.outputs });
     }
@@ -99,6 +102,13 @@ export function supabaseClientOutput(projectRef: string, auth0Domain: string, cl
         sendToken: "access_token" as const,
     }));
 }
+
+/**
+ * The name of the stack's root component, and so the prefix of every resource name. Fixed: the stack
+ * is already part of each URN, and a name that carried it would make `pulumi stack rename` plan to
+ * replace everything.
+ */
+export const STACK_ROOT_NAME = "auth0-postgres";
 
 /** Registers the stack (see {@link Auth0PostgresStack}) and returns its outputs. */
 export function buildStack(config: StackConfig, secrets: StackSecrets): StackOutputs {
@@ -148,7 +158,7 @@ export function pinnedSettings(config: StackConfig): PinnedSetting[] {
 }
 
 function registerStack(root: pulumi.ComponentResource, config: StackConfig, secrets: StackSecrets): StackOutputs {
-    const name = config.prefix;
+    const name = STACK_ROOT_NAME;
     const pg = config.postgres;
     const parent: pulumi.ComponentResourceOptions = { parent: root };
 
@@ -270,7 +280,8 @@ function registerStack(root: pulumi.ComponentResource, config: StackConfig, secr
         names.postLogin,
         {
             provider: auth0Provider,
-            namePrefix: name,
+            // The names shown in the tenant keep the stack: `<project>-<stack>-<action>`.
+            namePrefix: config.prefix,
             keepBindings: config.postLogin.keepBindings,
             protect: config.protect,
             secrets: {

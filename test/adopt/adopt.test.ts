@@ -24,6 +24,7 @@ import { freePort } from "../support/embedded";
 import { buildMockedStack, MockedStack } from "../support/pulumi-mocks";
 import { FakeManagementApi, FakeTenant, READ_SCOPES, startManagementApi } from "./management-api-server";
 import { testTenant, TestTenant } from "./tenant";
+import { STACK_ROOT_NAME } from "../../infra/stack";
 
 const SECRET = `deploy-secret-${Date.now().toString(36)}-value`;
 const STACKS = ["local", "dev", "staging", "prod"] as const;
@@ -57,7 +58,7 @@ afterAll(async () => {
 describe("adopting the test tenant", () => {
     it("finds each object the stack would create: the SPA by name, the API by identifier, roles by name, Actions by name, the bindings, the connection, the management client and its grant", () => {
         const byName = Object.fromEntries(result.discovery.found.map((f) => [f.planned.name, f.importId]));
-        const p = config.prefix;
+        const p = STACK_ROOT_NAME;
         expect(byName).toEqual({
             [`${p}-apps-spa`]: t.ids.spa,
             [`${p}-apps-api`]: t.ids.api,
@@ -108,10 +109,10 @@ describe("adopting the test tenant", () => {
         const r = result.report;
         expect(r).toMatch(/^Adoption of tenant acme-dev\.eu\.auth0\.com by stack acme\/dev \(read-only: nothing in the tenant was changed\)\./);
         expect(r).toMatch(/Found, to import \(15 of the 16 Auth0 resources the stack registers\):/);
-        expect(r).toMatch(new RegExp(`= ${config.prefix}-apps-spa \\(auth0:index/client:Client\\) <- client "auth0-postgres \\(dev\\)" \\(${t.ids.spa}\\)\\n {6}~ callbacks: `));
+        expect(r).toMatch(new RegExp(`= ${STACK_ROOT_NAME}-apps-spa \\(auth0:index/client:Client\\) <- client "auth0-postgres \\(dev\\)" \\(${t.ids.spa}\\)\\n {6}~ callbacks: `));
         expect(r).toContain('~ refresh_token.rotation_type: "non-rotating" → "rotating"');
         expect(r).toContain("~ token_lifetime: 7200 → 3600");
-        expect(r).toMatch(/= auth0-postgres-dev-apps-role-user \(auth0:index\/role:Role\) <- role "user" \([\w_]+\)\n {6}matches the stack's config/);
+        expect(r).toMatch(/= auth0-postgres-apps-role-user \(auth0:index\/role:Role\) <- role "user" \([\w_]+\)\n {6}matches the stack's config/);
         expect(r).toContain('~ name: "Editor" → "editor"');
         expect(r).toContain('~ permissions: [] → ["https://api.dev.acme.test read:profiles","https://api.dev.acme.test write:profiles"]');
         expect(r).toMatch(/~ code: sha256:[0-9a-f]{12} \(\d+ chars\) → the stack's sha256:[0-9a-f]{12} \(\d+ chars\)/);
@@ -119,14 +120,14 @@ describe("adopting the test tenant", () => {
         expect(r).toMatch(/~ options\.customScripts\.login: sha256:[0-9a-f]{12} \(\d+ chars\) → the stack's script/);
         expect(r).toContain('~ options.configuration keys: ["DB_PASSWORD"] →');
         expect(r).toContain('~ bound, in order: ["Require MFA","auth0-postgres-dev-profile-defaults","auth0-postgres-dev-user-sync"] → ["auth0-postgres-dev-profile-defaults","auth0-postgres-dev-hasura-claims","auth0-postgres-dev-user-sync"]');
-        expect(r).toMatch(/Not found: the first up creates them \(1\):\n {2}\+ auth0-postgres-dev-post-login-hasura-claims \(auth0:index\/action:Action\): no Action named "auth0-postgres-dev-hasura-claims"/);
+        expect(r).toMatch(/Not found: the first up creates them \(1\):\n {2}\+ auth0-postgres-post-login-hasura-claims \(auth0:index\/action:Action\): no Action named "auth0-postgres-dev-hasura-claims"/);
         expect(r).toContain('Action "Require MFA" is bound to post-login: the first up unbinds it');
         expect(r).toContain(`is enabled for client "Legacy portal" (${t.ids.legacy}): the first up disables it there`);
         expect(r).toContain('is enabled on connection "Username-Password-Authentication" (auth0): the first up takes it off');
         expect(r).toContain("the tenant flag enable_client_connections is on");
         expect(r).toContain("70 other role(s) in the tenant, left alone by the stack");
         expect(r).toMatch(/Fix before the first up:\n {2}- connection "postgres-users" .* holds configuration key\(s\) DB_PASSWORD that the stack does not send/);
-        expect(r).toContain("--target 'urn:pulumi:dev::auth0-postgres::auth0-postgres:index:Stack$pulumi:providers:auth0::auth0-postgres-dev-auth0'");
+        expect(r).toContain("--target 'urn:pulumi:dev::auth0-postgres::auth0-postgres:index:Stack$pulumi:providers:auth0::auth0-postgres-auth0'");
         expect(r).toContain("pulumi import --stack acme/dev --file .adopt/dev.import.json --generate-code=false --yes");
         expect(r).not.toContain(SECRET);
     });
@@ -181,7 +182,7 @@ describe("the import file under the mock runtime", () => {
         }
         // Every Auth0 resource the program registers is imported, but the one Action the tenant lacks.
         const notImported = run.resources.filter((r) => r.type.startsWith("auth0:index/") && !imported.has(r.urn)).map((r) => r.name);
-        expect(notImported).toEqual([`${config.prefix}-post-login-hasura-claims`]);
+        expect(notImported).toEqual([`${STACK_ROOT_NAME}-post-login-hasura-claims`]);
     });
 
     it("the targets of the step before the import are the root component, the settings guard and the Auth0 provider the program registers", () => {
@@ -189,11 +190,11 @@ describe("the import file under the mock runtime", () => {
         const targets = bootstrapTargets(result.plan);
         expect(targets).toHaveLength(3);
         for (const urn of targets) expect(urns.has(urn), urn).toBe(true);
-        expect(targets.map((u) => u.split("::").at(-1))).toEqual([config.prefix, `${config.prefix}-settings-guard`, `${config.prefix}-auth0`]);
+        expect(targets.map((u) => u.split("::").at(-1))).toEqual([STACK_ROOT_NAME, `${STACK_ROOT_NAME}-settings-guard`, `${STACK_ROOT_NAME}-auth0`]);
     });
 
     it.each(STACKS)("for the %s stack the tool plans exactly the Auth0 resources the program registers (type, name, parent)", (stack) => {
-        const { run, config: runtimeConfig } = built[stack];
+        const { run } = built[stack];
         const plan = auth0Plan(readStackConfig(ROOT, stack).config);
         const nameOf = new Map(run.resources.map((r) => [r.urn, r.name]));
         const registered = run.resources
@@ -202,7 +203,7 @@ describe("the import file under the mock runtime", () => {
             .sort();
         const planned = [...plan.resources, ...Object.values(plan.components), plan.provider].map((r) => `${r.type} ${r.name} < ${r.parent ?? "-"}`).sort();
         expect(planned).toEqual(registered);
-        expect(plan.root.name).toBe(runtimeConfig.prefix);
+        expect(plan.root.name).toBe(STACK_ROOT_NAME);
     });
 });
 

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseStackConfig } from "../../infra/config";
 import { buildMockedStackOf, isSecretValue } from "../support/pulumi-mocks";
+import { STACK_ROOT_NAME } from "../../infra/stack";
 
 const PROJECT = "auth0-postgres";
 const T = {
@@ -21,8 +22,8 @@ describe("the adoption in the resource graph", () => {
         const { run, config } = await buildMockedStackOf(PROJECT, "dev", { values: { postgres: { host: "db.devprojectref.supabase.co", sslMode: "require", adoptUsersTable: "public.users" } } });
         const [adoption] = run.ofType(T.adoption);
         expect(adoption).toBeDefined();
-        expect(adoption!.name).toBe(`${config.prefix}-db-adopt-users`);
-        expect(adoption!.parentUrn).toBe(run.find("auth0-postgres:postgres:Database", `${config.prefix}-db`).urn);
+        expect(adoption!.name).toBe(`${STACK_ROOT_NAME}-db-adopt-users`);
+        expect(adoption!.parentUrn).toBe(run.find("auth0-postgres:postgres:Database", `${STACK_ROOT_NAME}-db`).urn);
         expect(adoption!.inputs).toMatchObject({ source: "public.users", schema: config.postgres.schema, owner: config.postgres.rolePrefix });
         const migrations = run.ofType(T.migrations)[0]!;
         expect((adoption!.inputs.userStore as { id: string }).id).toBe("001_user_store");

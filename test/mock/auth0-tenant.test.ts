@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildMockedStack, buildMockedStackOf, MockedStack, MockRun, RecordedResource } from "../support/pulumi-mocks";
+import { STACK_ROOT_NAME } from "../../infra/stack";
 
 const PROJECT = "auth0-postgres";
 const STACKS = ["local", "dev", "staging", "prod"] as const;
@@ -70,7 +71,7 @@ describe("issue #9 point 10: roles keyed by a stable key; the SPA and the roles 
         const before = (await buildMockedStackOf(PROJECT, "dev", roles("user"))).run.ofType(T.role);
         const after = (await buildMockedStackOf(PROJECT, "dev", roles("Member", "user"))).run.ofType(T.role);
         expect(after.map((r) => r.name)).toEqual(before.map((r) => r.name));
-        expect(after.map((r) => r.name)).toEqual(["auth0-postgres-dev-apps-role-user"]);
+        expect(after.map((r) => r.name)).toEqual(["auth0-postgres-apps-role-user"]);
         expect(after[0]!.inputs.name).toBe("Member");
     });
 });
@@ -134,12 +135,12 @@ describe("point 2: the connection declares every option it depends on, from conf
 
 describe("point 5: the post-login trigger keeps the bindings the config lists", () => {
     it("binds the kept Actions before and after the stack's own, in the plan, and protects the binding on prod", async () => {
-        const { run, config } = await buildMockedStackOf(PROJECT, "dev", { values: { postLogin: { keepBindings: { before: ["Fraud check"], after: ["Require MFA", "Marketplace: Lists"] } } } });
+        const { run } = await buildMockedStackOf(PROJECT, "dev", { values: { postLogin: { keepBindings: { before: ["Fraud check"], after: ["Require MFA", "Marketplace: Lists"] } } } });
         const binding = run.ofType(T.trigger)[0]!;
         const actions = binding.inputs.actions as { id: string; displayName: string }[];
         expect(actions.map((a) => a.displayName)).toEqual(["Fraud check", "Profile defaults", "Hasura claims", "User sync", "Require MFA", "Marketplace: Lists"]);
         expect(actions[0]!.id).toBe("existing-action-Fraud check");
-        expect(actions[1]!.id).toBe(`${config.prefix}-post-login-profile-defaults-id`);
+        expect(actions[1]!.id).toBe(`${STACK_ROOT_NAME}-post-login-profile-defaults-id`);
         expect(actions.at(-1)!.id).toBe("existing-action-Marketplace: Lists");
         expect(binding.protect).toBe(false);
         expect(built.prod.run.ofType(T.trigger)[0]!.protect).toBe(true);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { ACTIONS, ACTIONS_RUNTIME } from "../../infra/auth0/actions";
 import { buildMockedStack, fakeSecrets, isSecret, isSecretValue, maskSecrets, MockedStack, MockRun, plainStrings, RecordedResource, valueOf } from "../support/pulumi-mocks";
+import { STACK_ROOT_NAME } from "../../infra/stack";
 
 const PROJECT = "auth0-postgres";
 const STACKS = ["local", "dev", "staging", "prod"] as const;
@@ -47,13 +48,13 @@ function one(run: MockRun, type: string): RecordedResource {
 
 describe.each(STACKS)("stack %s", (stack) => {
     it("registers every resource under the stack component, named from it", () => {
-        const { run, config } = built[stack];
+        const { run } = built[stack];
         const root = one(run, T.stack);
         expect(root.parentUrn).toBeUndefined();
         for (const r of run.resources) {
             if (r === root) continue;
             expect(r.parentUrn, `${r.type} ${r.name} has no parent`).toBeDefined();
-            expect(r.name.startsWith(`${config.prefix}-`), `${r.name} is not derived from ${config.prefix}`).toBe(true);
+            expect(r.name.startsWith(`${STACK_ROOT_NAME}-`), `${r.name} is not derived from ${STACK_ROOT_NAME}`).toBe(true);
         }
         expect(new Set(run.resources.map((r) => r.urn)).size).toBe(run.resources.length);
     });
@@ -73,7 +74,7 @@ describe.each(STACKS)("stack %s", (stack) => {
     it("wires the scripts role's generated password into the connection's configuration, as a secret", () => {
         const { run, config } = built[stack];
         const connection = one(run, T.connection);
-        const scriptsPassword = run.find("random:index/randomPassword:RandomPassword", `${config.prefix}-db-scripts-password`);
+        const scriptsPassword = run.find("random:index/randomPassword:RandomPassword", `${STACK_ROOT_NAME}-db-scripts-password`);
         const options = connection.inputs.options as { configuration: Record<string, string>; customScripts: Record<string, string> };
         const url = new URL(options.configuration.DB_URL!);
         expect(decodeURIComponent(url.password)).toBe(`${scriptsPassword.name}-generated-password-value`);
@@ -103,12 +104,12 @@ describe.each(STACKS)("stack %s", (stack) => {
         }
         const binding = one(run, T.trigger);
         expect(binding.inputs.trigger).toBe("post-login");
-        expect((binding.inputs.actions as { id: string }[]).map((a) => a.id)).toEqual(ACTIONS.map((a) => `${config.prefix}-post-login-${a.key}-id`));
+        expect((binding.inputs.actions as { id: string }[]).map((a) => a.id)).toEqual(ACTIONS.map((a) => `${STACK_ROOT_NAME}-post-login-${a.key}-id`));
         const sync = actions.find((a) => a.name.endsWith("user-sync"))!;
         const syncSecrets = Object.fromEntries((sync.inputs.secrets as { name: string; value: string }[]).map((s) => [s.name, s.value]));
         const syncUrl = new URL(syncSecrets.DB_URL!);
         expect(decodeURIComponent(syncUrl.username)).toBe(`${config.postgres.rolePrefix}_sync`);
-        expect(decodeURIComponent(syncUrl.password)).toBe(`${config.prefix}-db-sync-password-generated-password-value`);
+        expect(decodeURIComponent(syncUrl.password)).toBe(`${STACK_ROOT_NAME}-db-sync-password-generated-password-value`);
         expect(syncSecrets.SYNC_BLOCKS_LOGIN).toBe(String(config.sync.blocksLogin));
         // The claims carry only the stack's allow-list (the default role and the API's roles), never Hasura's admin role.
         const claims = actions.find((a) => a.name.endsWith("hasura-claims"))!;

@@ -39,6 +39,17 @@ export interface RecordedResource {
     dependencies: string[];
     /** Per input property, the URNs of the resources its value came from. */
     propertyDependencies: Record<string, string[]>;
+    /** The aliases the program gave it (not those the engine infers from its parent's), as sent. */
+    aliases: AliasSpec[];
+}
+
+/** An alias as the SDK sends it: an old URN, or a spec whose missing parts are the resource's own. */
+export interface AliasSpec {
+    urn?: string;
+    name?: string;
+    type?: string;
+    parentUrn?: string;
+    noParent?: boolean;
 }
 
 export interface MockRun {
@@ -58,6 +69,11 @@ interface RegisterRequest {
     getAdditionalsecretoutputsList(): string[];
     getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+    getAliasesList(): {
+        hasUrn(): boolean;
+        getUrn(): string;
+        getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined;
+    }[];
 }
 type Monitor = { registerResource: (req: RegisterRequest, cb: (err: unknown, res: unknown) => void) => void };
 
@@ -113,6 +129,16 @@ export async function installMocks(project: string, stack: string, options: { pr
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     dependencies: req.getDependenciesList(),
                     propertyDependencies: propertyDependencies(req),
+                    aliases: req.getAliasesList().map((a): AliasSpec => {
+                        if (a.hasUrn()) return { urn: a.getUrn() };
+                        const spec = a.getSpec();
+                        return {
+                            ...(spec?.getName() ? { name: spec.getName() } : {}),
+                            ...(spec?.getType() ? { type: spec.getType() } : {}),
+                            ...(spec?.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+                            ...(spec?.getNoparent() ? { noParent: true } : {}),
+                        };
+                    }),
                 });
             }
             cb(err, res);
@@ -292,3 +318,50 @@ export async function buildMockedStack(project: string, stack: string): Promise<
     if (config.postgresOnly) throw new Error(`stacks/Pulumi.${stack}.yaml: a committed stack deploys the Auth0 side too`);
     return { ...built, config };
 }
+
+/** The parts of a URN: `urn:pulumi:<stack>::<project>::<parent types$><type>::<name>`. */
+function urnParts(urn: string): { prefix: string; typeChain: string; name: string } {
+    const m = /^(urn:pulumi:[^:]+::[^:]+)::(.+?)::(.*)$/.exec(urn);
+    if (!m) throw new Error(`not a URN: ${urn}`);
+    return { prefix: m[1]!, typeChain: m[2]!, name: m[3]! };
+}
+
+/**
+ * Every URN a resource answers to: its own, those of the aliases the program gave it, and those the
+ * engine infers from its parent's aliases (a child whose name starts with its parent's name gets
+ * the parent's alias name in its place, under the parent's alias URN), as the engine computes them.
+ */
+export function urnsOf(run: MockRun, resource: RecordedResource, memo = new Map<string, string[]>()): string[] {
+    const known = memo.get(resource.urn);
+    if (known) return known;
+    const own = urnParts(resource.urn);
+    const parent = resource.parentUrn ? run.resources.find((r) => r.urn === resource.parentUrn) : undefined;
+    const parentUrns = parent ? urnsOf(run, parent, memo) : [];
+    // Qualified as the mock monitor qualifies a child's type (its parent's own type, then `$`); the
+    // engine puts the whole chain there, and the names and parents, which this is about, are the same.
+    const make = (parentUrn: string | undefined, type: string, name: string) =>
+        `${own.prefix}::${parentUrn ? `${urnParts(parentUrn).typeChain.split("$").pop()}$` : ""}${type}::${name}`;
+    const urns = new Set<string>([resource.urn]);
+    for (const a of resource.aliases) {
+        if (a.urn) {
+            urns.add(a.urn);
+            continue;
+        }
+        const type = a.type ?? resource.type;
+        const name = a.name ?? resource.name;
+        // The alias's parent: the one it names, else the resource's own parent (under any of its URNs), else none.
+        const parents: (string | undefined)[] = a.noParent ? [undefined] : a.parentUrn ? [a.parentUrn] : parent ? parentUrns : [undefined];
+        for (const p of parents) urns.add(make(p, type, name));
+    }
+    if (parent) {
+        for (const parentAlias of parentUrns.slice(1)) {
+            const parentAliasName = urnParts(parentAlias).name;
+            const name = resource.name.startsWith(parent.name) ? parentAliasName + resource.name.slice(parent.name.length) : resource.name;
+            urns.add(make(parentAlias, resource.type, name));
+        }
+    }
+    const out = [...urns];
+    memo.set(resource.urn, out);
+    return out;
+}
+

@@ -21,6 +21,7 @@ import {
 } from "../../infra/auth0/names";
 import { customDbScripts, SCRIPT_CONFIGURATION_KEYS } from "../../infra/auth0/scripts";
 import type { Auth0SideConfig, StackConfig } from "../../infra/config";
+import { STACK_ROOT_NAME } from "../../infra/stack";
 
 /** Type tokens of the Auth0 provider's resources the program registers. */
 export const AUTH0_TYPES = {
@@ -88,8 +89,8 @@ export type Auth0StackConfig = StackConfig & Auth0SideConfig;
 
 /** The Auth0 side's resources the program registers for `config`, in registration order. */
 export function auth0Plan(config: Auth0StackConfig): Auth0Plan {
-    const names = auth0StackNames(config.prefix);
-    const root: PlannedComponent = { type: AUTH0_COMPONENT_TYPES.stack, name: config.prefix };
+    const names = auth0StackNames(STACK_ROOT_NAME);
+    const root: PlannedComponent = { type: AUTH0_COMPONENT_TYPES.stack, name: STACK_ROOT_NAME };
     const applications: PlannedComponent = { type: AUTH0_COMPONENT_TYPES.applications, name: names.applications, parent: root.name };
     const connection: PlannedComponent = { type: AUTH0_COMPONENT_TYPES.connection, name: names.connection, parent: root.name };
     const postLogin: PlannedComponent = { type: AUTH0_COMPONENT_TYPES.postLogin, name: names.postLogin, parent: root.name };
