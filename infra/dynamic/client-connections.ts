@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { isLoopbackHost } from "../config/constants";
 import { containsUnknown } from "./common";
 import { requestJson } from "./http";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
@@ -48,7 +49,6 @@ export interface ClientConnectionsOutputs extends Omit<ClientConnectionsInputs, 
     removed: string[];
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 /** Problems with the inputs, each naming the field; never quotes the secret. */
 export function clientConnectionsProblems(news: ClientConnectionsInputs): Problem[] {
@@ -56,7 +56,7 @@ export function clientConnectionsProblems(news: ClientConnectionsInputs): Proble
     if (!containsUnknown(news.baseUrl)) {
         const ok = typeof news.baseUrl === "string" && URL.canParse(news.baseUrl);
         const u = ok ? new URL(news.baseUrl) : undefined;
-        if (!u || u.pathname !== "/" || u.username || !(u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK.test(u.hostname)))) {
+        if (!u || u.pathname !== "/" || u.username || !(u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname)))) {
             problems.push(problem("baseUrl", "must be https://<tenant domain> (http only on loopback)"));
         }
     }

@@ -1,3 +1,4 @@
+import { SSL_MODES } from "../config/constants";
 import { PG_IDENTIFIER } from "../config/schema";
 import { PgConnectionInfo, withClient } from "./connection";
 import { ident } from "../postgres/privileges";
@@ -53,8 +54,8 @@ export function connectionProblems(value: unknown, property = "connection"): Pro
     if (typeof c.password !== "string") problems.push(problem(`${property}.password`, "required, a string"));
     const port = Number(c.port);
     if (!Number.isInteger(port) || port < 1 || port > 65_535) problems.push(problem(`${property}.port`, "must be an integer from 1 to 65535"));
-    if (!["disable", "require", "verify-ca", "verify-full"].includes(String(c.sslMode))) {
-        problems.push(problem(`${property}.sslMode`, "must be one of disable, require, verify-ca, verify-full"));
+    if (!(SSL_MODES as readonly string[]).includes(String(c.sslMode))) {
+        problems.push(problem(`${property}.sslMode`, `must be one of ${SSL_MODES.join(", ")}`));
     }
     if (c.caCertificate !== undefined && (typeof c.caCertificate !== "string" || !c.caCertificate.includes("-----BEGIN CERTIFICATE-----"))) {
         problems.push(problem(`${property}.caCertificate`, "must be PEM text of one or more certificates"));

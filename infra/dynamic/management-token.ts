@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { isLoopbackHost } from "../config/constants";
 import { containsUnknown } from "./common";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { RetryPolicy, retryPolicy, retryPolicyProblems, withRetry } from "./retry";
@@ -56,14 +57,13 @@ export interface ManagementApiTokenArgs {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
 function urlProblem(property: string, value: unknown): Problem | undefined {
     if (containsUnknown(value)) return undefined;
     if (typeof value !== "string" || !URL.canParse(value)) return problem(property, "must be an absolute URL");
     const u = new URL(value);
     if (u.username || u.password) return problem(property, "must not carry credentials");
-    if (u.protocol !== "https:" && !(u.protocol === "http:" && LOOPBACK.test(u.hostname))) return problem(property, "must be an https URL (http only on loopback)");
+    if (u.protocol !== "https:" && !(u.protocol === "http:" && isLoopbackHost(u.hostname))) return problem(property, "must be an https URL (http only on loopback)");
     return undefined;
 }
 

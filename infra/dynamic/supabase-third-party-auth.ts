@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_DEFAULTS, isLoopbackHost } from "../config/constants";
 import { RetryPolicy, retryPolicy, retryPolicyProblems } from "./retry";
 import { requestJson } from "./http";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
@@ -20,7 +21,7 @@ import { withSecretOutputs } from "./secret-outputs";
  * the token only ever in the resource's secret inputs.
  */
 
-export const SUPABASE_API_URL = "https://api.supabase.com";
+export const SUPABASE_API_URL = CONFIG_DEFAULTS.supabaseAuth.apiUrl;
 /** A Supabase project ref: 20 lower-case letters. */
 export const PROJECT_REF = /^[a-z]{20}$/;
 
@@ -52,7 +53,7 @@ interface Integration {
 export function thirdPartyAuthProblems(news: Partial<ThirdPartyAuthInputs>): Problem[] {
     const problems: Problem[] = [];
     const api = typeof news.apiUrl === "string" && URL.canParse(news.apiUrl) ? new URL(news.apiUrl) : undefined;
-    if (!api || !(api.protocol === "https:" || (api.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(api.hostname)))) {
+    if (!api || !(api.protocol === "https:" || (api.protocol === "http:" && isLoopbackHost(api.hostname)))) {
         problems.push(problem("apiUrl", "must be an https URL (http only on loopback)"));
     }
     if (typeof news.projectRef !== "string" || !PROJECT_REF.test(news.projectRef)) problems.push(problem("projectRef", "must be a Supabase project ref (20 lower-case letters)"));
