@@ -71,23 +71,29 @@ export function hasuraJwtConfig(domain: string, audience: pulumi.Input<string>):
     });
 }
 
+export interface Auth0PostgresStackArgs {
+    /** The stack's validated config (`readStackConfig`). */
+    config: StackConfig;
+    /** The stack's secrets, as Pulumi secrets. */
+    secrets: StackSecrets;
+}
+
 /**
  * The whole stack as one component: explicit providers, the Postgres side, the Auth0 side, and the
  * wiring between them. Everything is derived from validated `config` and `secrets`; nothing here
- * reads `pulumi.Config`. Every resource is a descendant of this component.
+ * reads `pulumi.Config`. Every resource is a descendant of this component, named after it
+ * (`<name>-db`, `<name>-auth0`, ...).
  */
 export class Auth0PostgresStack extends pulumi.ComponentResource {
     public readonly outputs: StackOutputs;
 
-    constructor(config: StackConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: Auth0PostgresStackArgs, opts?: pulumi.ComponentResourceOptions) {
+        const { config, secrets } = args;
         // The scripts' settings fail here, before anything is registered: the check inside the
         // `apply` below never runs on a new stack's first preview (the password is unknown).
         if (!config.postgresOnly) checkScriptSettings(customDbScriptSettings(config));
-        // A fixed name, so that renaming the stack or the project renames nothing; the alias carries the
-        // names from before (`<project>-<stack>`), and every descendant inherits it (their names start
-        // with this one's).
-        super(AUTH0_COMPONENT_TYPES.stack, STACK_ROOT_NAME, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { name: config.prefix }] });
-        this.outputs = registerStack(this, config, secrets);
+        super(AUTH0_COMPONENT_TYPES.stack, name, {}, opts);
+        this.outputs = registerStack(this, name, config, secrets);
         this.registerOutputs({ ...this.outputs });
     }
 }
@@ -112,7 +118,10 @@ export const STACK_ROOT_NAME = "auth0-postgres";
 
 /** Registers the stack (see {@link Auth0PostgresStack}) and returns its outputs. */
 export function buildStack(config: StackConfig, secrets: StackSecrets): StackOutputs {
-    return new Auth0PostgresStack(config, secrets).outputs;
+    // A fixed name, so that renaming the stack or the project renames nothing; the alias carries the
+    // names from before (`<project>-<stack>`), and every descendant inherits it (their names start
+    // with this one's).
+    return new Auth0PostgresStack(STACK_ROOT_NAME, { config, secrets }, { aliases: [{ name: config.prefix }] }).outputs;
 }
 
 /** What the custom-database scripts get besides their URL: known from the config alone, so checked before anything is registered. */
@@ -157,8 +166,7 @@ export function pinnedSettings(config: StackConfig): PinnedSetting[] {
     return settings;
 }
 
-function registerStack(root: pulumi.ComponentResource, config: StackConfig, secrets: StackSecrets): StackOutputs {
-    const name = STACK_ROOT_NAME;
+function registerStack(root: pulumi.ComponentResource, name: string, config: StackConfig, secrets: StackSecrets): StackOutputs {
     const pg = config.postgres;
     const parent: pulumi.ComponentResourceOptions = { parent: root };
 
