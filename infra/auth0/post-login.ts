@@ -1,6 +1,6 @@
 import * as auth0 from "@pulumi/auth0";
 import * as pulumi from "@pulumi/pulumi";
-import { ACTIONS, ACTIONS_RUNTIME, actionSecrets, POST_LOGIN_TRIGGER } from "./actions";
+import { ACTIONS, ACTIONS_RUNTIME, ActionSecretName, actionSecrets, POST_LOGIN_TRIGGER } from "./actions";
 import { nonEmpty } from "./applications";
 import { AUTH0_COMPONENT_TYPES, actionTenantName, postLoginChildNames } from "./names";
 
@@ -9,10 +9,11 @@ export interface PostLoginActionsArgs {
     /** Prefix of the Actions' names in the tenant, e.g. `auth0-postgres-dev`. */
     namePrefix: string;
     /**
-     * Values of the Actions' secrets by name. Each Action receives the ones it declares; a
-     * declared secret with no value is left out (the Action treats it as unset).
+     * Values of the Actions' secrets by name (only names an Action reads: a misspelt one fails
+     * `tsc`). Each Action receives the ones it declares; a declared secret with no value is left out
+     * (the Action treats it as unset).
      */
-    secrets: Record<string, pulumi.Input<string> | undefined>;
+    secrets: Partial<Record<ActionSecretName, pulumi.Input<string>>>;
     /**
      * Actions of the tenant bound to the post-login trigger that must stay bound, by name, before and
      * after this component's Actions (the binding owns the whole trigger). Defaults to none.

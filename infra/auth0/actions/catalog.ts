@@ -40,7 +40,7 @@ export interface ActionSpec {
     /** npm packages Auth0 installs for the Action (exact versions, the ones the tests run). */
     dependencies: ActionDependency[];
     /** Every secret the Action reads (see {@link requiredSecretNames} for which must be set). */
-    secretNames: string[];
+    secretNames: ActionSecretName[];
 }
 
 export const USER_SYNC_SECRETS = [
@@ -56,6 +56,19 @@ export const USER_SYNC_SECRETS = [
     "HASURA_ADMIN_SECRET",
     "HASURA_TIMEOUT_MS",
 ] as const;
+
+/**
+ * The secrets each Action reads, by name: the catalogue of the names `PostLoginActions` accepts, so
+ * that a misspelt name fails `tsc` (see {@link ActionSecretName}).
+ */
+export const ACTION_SECRET_NAMES = {
+    "profile-defaults": [],
+    "hasura-claims": ["DEFAULT_ROLE", "ALLOWED_ROLES", "SUPABASE_ROLE"],
+    "user-sync": USER_SYNC_SECRETS,
+} as const satisfies Record<ActionKey, readonly string[]>;
+
+/** The name of a secret Action `K` reads (any Action's, by default). */
+export type ActionSecretName<K extends ActionKey = ActionKey> = (typeof ACTION_SECRET_NAMES)[K][number];
 
 /** Where the Actions' source files are. */
 export const ACTIONS_DIR = __dirname;
@@ -77,21 +90,21 @@ export const ACTIONS: readonly ActionSpec[] = [
         name: "Profile defaults",
         code: source("profile-defaults"),
         dependencies: [],
-        secretNames: [],
+        secretNames: [...ACTION_SECRET_NAMES["profile-defaults"]],
     },
     {
         key: "hasura-claims",
         name: "Hasura claims",
         code: source("hasura-claims"),
         dependencies: [],
-        secretNames: ["DEFAULT_ROLE", "ALLOWED_ROLES", "SUPABASE_ROLE"],
+        secretNames: [...ACTION_SECRET_NAMES["hasura-claims"]],
     },
     {
         key: "user-sync",
         name: "User sync",
         code: source("user-sync"),
         dependencies: [{ name: "pg", version: installedVersion("pg") }],
-        secretNames: [...USER_SYNC_SECRETS],
+        secretNames: [...ACTION_SECRET_NAMES["user-sync"]],
     },
 ];
 
@@ -129,7 +142,9 @@ export function requiredSecretNames(key: ActionKey, syncMode?: "postgres" | "has
  */
 export function actionSecrets<V>(key: ActionKey, values: Readonly<Record<string, V | undefined>>): { name: string; value: V }[] {
     const spec = actionSpec(key);
-    const unknown = Object.keys(values).filter((name) => !spec.secretNames.includes(name));
+    // `values` comes from anywhere (plain JavaScript, a config): its names are checked here too.
+    const reads: readonly string[] = spec.secretNames;
+    const unknown = Object.keys(values).filter((name) => !reads.includes(name));
     if (unknown.length > 0) {
         throw new Error(`Action "${key}" does not read secret(s) ${unknown.join(", ")} (it reads: ${spec.secretNames.join(", ") || "none"})`);
     }
