@@ -9,7 +9,7 @@ import {
     tokenNeedsRenewal,
 } from "../../infra/dynamic/management-token";
 import { freePort } from "../support/embedded";
-import { json, startTokenServer, TokenServer } from "./token-server";
+import { json, startTokenServer, TokenServer } from "../support/auth0-token-server";
 import { failedProperty } from "../support/check-failures";
 
 const clientSecret = `cs-${randomBytes(24).toString("base64url")}`;

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManagementApiTokenInputs, managementApiTokenProvider as provider } from "../../infra/dynamic/management-token";
 import { DEFAULT_RETRY_POLICY, retryDelayMs, serverRequestedDelayMs, withRetry } from "../../infra/dynamic/retry";
-import { json, startTokenServer, TokenServer } from "./token-server";
+import { json, startTokenServer, TokenServer } from "../support/auth0-token-server";
 
 const clientSecret = `cs-${randomBytes(24).toString("base64url")}`;
 const client = { clientId: "m2m-client-id", clientSecret, audience: "https://tenant.eu.auth0.com/api/v2/" };

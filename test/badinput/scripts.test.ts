@@ -18,8 +18,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Auth0Sandbox, createSandbox, ValidationError, WrongUsernameOrPasswordError } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
 import { needs } from "../support/needs";
-import { configFor, isError, secretsIn } from "../scripts/helpers";
-import { capturingConsole, hashMatches, rowOf, usersTable } from "../faults/helpers";
+import { configFor, isError, secretsIn } from "../support/custom-db-scripts";
+import { capturingConsole, hashMatches, rowOf, usersTable } from "../support/custom-db-faults";
 
 type Script = Parameters<Auth0Sandbox["run"]>[0];
 

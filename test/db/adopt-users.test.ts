@@ -19,7 +19,7 @@ import { grantSql, ident, privilegeModel, RoleKey, roleSpecs } from "../../infra
 import { applySecurity, readSecurityCatalog, securityDrift, securityModel } from "../../infra/postgres/security";
 import { createSandbox } from "../support/auth0-sandbox";
 import { createStackDatabase, createTestDatabase, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials } from "../support/db";
-import { configFor } from "../scripts/helpers";
+import { configFor } from "../support/custom-db-scripts";
 
 const USERS = 3000;
 const SCHEMA = "auth0_app";

@@ -14,7 +14,7 @@ import { securityModel } from "../../infra/postgres/security";
 import { loadAction, postLoginEvent } from "../support/action-runner";
 import { createSandbox } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
-import { configFor } from "../scripts/helpers";
+import { configFor } from "../support/custom-db-scripts";
 
 let stack: StackDatabase;
 let inputs: DatabaseSecurityInputs;

@@ -12,7 +12,8 @@ import { SCRIPTS_APPLICATION_NAME } from "../../infra/auth0/scripts";
 import { ident } from "../../infra/postgres/privileges";
 import { Auth0Sandbox, createSandbox, RunResult } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
-import { capturingConsole, configFor, expectCleanFailure, hashMatches, poolOf, rowOf, usersTable } from "./helpers";
+import { configFor } from "../support/custom-db-scripts";
+import { capturingConsole, expectCleanFailure, hashMatches, poolOf, rowOf, usersTable } from "../support/custom-db-faults";
 
 const POOL_MAX = 2;
 

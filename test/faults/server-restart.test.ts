@@ -14,8 +14,8 @@ import { loadAction, postLoginEvent, trackPgPools } from "../support/action-runn
 import { Auth0Sandbox, createSandbox, RunResult } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
 import { RunningPostgres, startPostgres } from "../support/embedded";
-import { secretsIn } from "../scripts/helpers";
-import { capturingConsole, configFor, DATABASE_FAILURE, expectCleanFailure, hashMatches, messageOf, poolOf, usersTable, UserRow } from "./helpers";
+import { configFor, secretsIn } from "../support/custom-db-scripts";
+import { capturingConsole, DATABASE_FAILURE, expectCleanFailure, hashMatches, messageOf, poolOf, usersTable, UserRow } from "../support/custom-db-faults";
 
 const CONNECT_TIMEOUT_MS = 1_000;
 const STATEMENT_TIMEOUT_MS = 1_000;

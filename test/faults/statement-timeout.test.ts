@@ -10,7 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "v
 import { ident } from "../../infra/postgres/privileges";
 import { Auth0Sandbox, createSandbox, WrongUsernameOrPasswordError } from "../support/auth0-sandbox";
 import { createStackDatabase, StackDatabase } from "../support/db";
-import { capturingConsole, configFor, expectCleanFailure, hashMatches, poolOf, rowOf, usersTable } from "./helpers";
+import { configFor } from "../support/custom-db-scripts";
+import { capturingConsole, expectCleanFailure, hashMatches, poolOf, rowOf, usersTable } from "../support/custom-db-faults";
 
 const STATEMENT_TIMEOUT_MS = 500;
 const CANCELLED = /^(create|verify|change_password|delete) failed: the database cancelled the statement \(statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout\)$/;

@@ -20,8 +20,8 @@ import { createStackDatabase, query, StackDatabase, withCredentials } from "../s
 import { freePort } from "../support/embedded";
 import { needs } from "../support/needs";
 import { searchable } from "../support/leaks";
-import { configFor, isError } from "../scripts/helpers";
-import { capturingConsole } from "../faults/helpers";
+import { configFor, isError } from "../support/custom-db-scripts";
+import { capturingConsole } from "../support/custom-db-faults";
 
 /** A unique secret with characters that change under URL encoding (but no quote: it goes into SQL via %L anyway). */
 function uniqueSecret(label: string): string {

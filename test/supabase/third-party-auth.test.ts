@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ThirdPartyAuthInputs, thirdPartyAuthProvider as provider, ThirdPartyAuthOutputs } from "../../infra/dynamic/supabase-third-party-auth";
 import { failedProperty } from "../support/check-failures";
-import { startSupabaseApi, SupabaseApi } from "./management-api";
+import { startSupabaseApi, SupabaseApi } from "../support/supabase-management-api";
 import { expectAbsent } from "../support/leaks";
 
 const token = `sbp_${randomBytes(20).toString("hex")}`;

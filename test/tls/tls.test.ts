@@ -19,7 +19,7 @@ import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../support/db";
 import { RunningPostgres, startPostgres } from "../support/embedded";
 import { CertificateAuthority, createCertificateAuthority } from "../support/tls";
-import { configFor } from "../scripts/helpers";
+import { configFor } from "../support/custom-db-scripts";
 
 const SERVER_NAME = "db.auth0pg.test";
 /** Another loopback address the server listens on, which its certificate does not name. */

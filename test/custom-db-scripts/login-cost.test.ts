@@ -9,9 +9,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createSandbox } from "../support/auth0-sandbox";
-import { query, StackDatabase } from "../support/db";
+import { createStackDatabase, query, StackDatabase } from "../support/db";
 import { scriptModule } from "../support/script-modules";
-import { configFor, createStackDatabase, secretsIn } from "./helpers";
+import { configFor, secretsIn } from "../support/custom-db-scripts";
 
 const bcrypt = scriptModule<typeof import("bcrypt")>("bcrypt");
 /** What the users table accepts as a password hash (migration 001's CHECK). */

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { customDbScripts } from "../../infra/auth0/scripts";
 import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
-import { query, StackDatabase } from "../support/db";
-import { configFor, createStackDatabase, isError, secretsIn } from "./helpers";
+import { createStackDatabase, query, StackDatabase } from "../support/db";
+import { configFor, isError, secretsIn } from "../support/custom-db-scripts";
 
 let stack: StackDatabase;
 let sandbox: Auth0Sandbox;

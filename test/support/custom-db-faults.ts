@@ -1,18 +1,16 @@
 /**
- * Helpers of the fault tests: the users table as rows to compare, a console that keeps what the
- * scripts log, the error forms a database failure may take, and a check that nothing secret got
- * out.
+ * The custom-database scripts under faults (test/faults, test/badinput, test/secrets): the users
+ * table as rows to compare, a console that keeps what the scripts log, the error forms a database
+ * failure may take, and a check that nothing secret got out.
  */
 import bcrypt from "bcrypt";
 import type { Pool } from "pg";
 import { expect } from "vitest";
 import { ident } from "../../infra/postgres/privileges";
-import type { Auth0Sandbox } from "../support/auth0-sandbox";
-import { scriptModule } from "../support/script-modules";
-import { query, StackDatabase } from "../support/db";
-import { isError, secretsIn } from "../scripts/helpers";
-
-export { configFor } from "../scripts/helpers";
+import type { Auth0Sandbox } from "./auth0-sandbox";
+import { scriptModule } from "./script-modules";
+import { query, StackDatabase } from "./db";
+import { isError, secretsIn } from "./custom-db-scripts";
 
 export interface UserRow {
     id: string;

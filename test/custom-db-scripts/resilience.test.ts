@@ -9,11 +9,11 @@ import { Client, Pool } from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCRIPTS_APPLICATION_NAME } from "../../infra/auth0/scripts";
 import { Auth0Sandbox, createSandbox } from "../support/auth0-sandbox";
-import { query, StackDatabase, withCredentials } from "../support/db";
+import { createStackDatabase, query, StackDatabase, withCredentials } from "../support/db";
 import { freePort } from "../support/embedded";
 import { needs } from "../support/needs";
 import { scriptModule } from "../support/script-modules";
-import { configFor, createStackDatabase, isError, secretsIn } from "./helpers";
+import { configFor, isError, secretsIn } from "../support/custom-db-scripts";
 
 let stack: StackDatabase;
 const sandboxes: Auth0Sandbox[] = [];

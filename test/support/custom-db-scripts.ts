@@ -1,5 +1,9 @@
+/**
+ * Running the custom-database scripts against a stack database: their configuration, and checks that
+ * what they hand back holds no secret. (The fault tests' own helpers: `custom-db-faults.ts`.)
+ */
 import { scriptConfiguration, ScriptConfigurationArgs } from "../../infra/auth0/scripts";
-import { createStackDatabase, StackDatabase } from "../support/db";
+import type { StackDatabase } from "./db";
 
 /** The scripts' configuration for a stack database, logging in as the scripts role (bcrypt cost 4 unless told). */
 export function configFor(stack: StackDatabase, overrides: Partial<ScriptConfigurationArgs> = {}): Record<string, string> {
@@ -14,8 +18,6 @@ export function configFor(stack: StackDatabase, overrides: Partial<ScriptConfigu
         ...overrides,
     });
 }
-
-export { createStackDatabase };
 
 /** Fails when a value handed back by a script holds a password, a hash or the database credentials. */
 export function secretsIn(value: unknown, stack: StackDatabase, extra: string[] = []): string[] {
