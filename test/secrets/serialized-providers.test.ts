@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SECRET_KEYS } from "../../infra/config/schema";
 
 const TOOL = "test/serialization/serialize-providers.ts";
-const TYPES = ["DatabaseSecurity", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "Migrations", "SettingsGuard", "SupabaseThirdPartyAuth", "VaultSecret"];
+const TYPES = ["ClientConnections", "DatabaseSecurity", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "Migrations", "SettingsGuard", "SupabaseThirdPartyAuth", "VaultSecret"];
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString("hex")}:/@%`;
 const values = {

@@ -339,6 +339,25 @@ async function token(): Promise<Record<string, unknown>> {
     };
 }
 
+async function clientConnections(): Promise<Record<string, unknown>> {
+    const p = load("ClientConnections");
+    // The token endpoint's origin stands in for the tenant: a wrong deploy secret stops at its first call.
+    const inputs = {
+        baseUrl: new URL("/", env("HOST_TOKEN_URL")).toString(),
+        clientId: env("HOST_CLIENT_ID"),
+        clientSecret: `${env("HOST_CLIENT_SECRET")}-wrong`,
+        clientIds: ["spa"],
+        allowedConnections: ["users"],
+        setTenantFlag: true,
+        retry: { maxAttempts: 1 },
+    };
+    const check = await p.check({}, inputs);
+    const bad = await p.check({}, { ...inputs, baseUrl: "http://tenant.example/", clientIds: [] });
+    const diffRotated = await p.diff("id", { ...inputs, removed: [] }, { ...inputs, clientSecret: "rotated" });
+    const refused = await errorOf(p.create(inputs));
+    return { checkFailures: check.failures, badFailures: bad.failures, diffRotated, refused };
+}
+
 async function main(): Promise<void> {
     const started = Date.now();
     await step("migrations", migrations);
@@ -348,6 +367,7 @@ async function main(): Promise<void> {
     await step("security", security);
     await step("guard", guard);
     await step("supabase", supabase);
+    await step("clientConnections", clientConnections);
     report.failures = failures;
     report.ms = Date.now() - started;
     process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);

@@ -17,7 +17,7 @@ import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
 import { expectAbsent } from "../support/leaks";
 
-const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard", "SupabaseThirdPartyAuth"] as const;
+const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard", "SupabaseThirdPartyAuth", "ClientConnections"] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
 
 let db: TestDatabase;
@@ -112,7 +112,9 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             DatabaseSecurity: [],
             SettingsGuard: ["app"],
             SupabaseThirdPartyAuth: "00000000-0000-4000-8000-0000000000aa",
+            ClientConnections: ["spa google-oauth2"],
         });
+        expect(resources[token("ClientConnections")]).toMatchObject({ secretInputs: ["clientSecret"], additionalSecretOutputs: ["clientSecret"] });
         expect(resources[token("SupabaseThirdPartyAuth")]).toMatchObject({ secretInputs: ["accessToken"], additionalSecretOutputs: ["accessToken"] });
         expect(resources[token("DatabaseSecurity")]).toMatchObject({ secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
     });
@@ -234,6 +236,15 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             refused: "Error: SupabaseThirdPartyAuth abcdefghijklmnopqrst: list: HTTP 401 Unauthorized",
         });
         expect(r.supabase.readId).not.toBe("");
+        expect(r.clientConnections).toEqual({
+            checkFailures: [],
+            badFailures: [
+                { property: "", reason: "baseUrl: must be https://<tenant domain> (http only on loopback)" },
+                { property: "", reason: "clientIds: at least one client id" },
+            ],
+            diffRotated: noChange,
+            refused: "Error: ClientConnections: POST /oauth/token: HTTP 401 access_denied",
+        });
         expect(r.guard).toEqual({
             same: [],
             changed: [{ property: "", reason: expect.stringMatching(/^p:postgres\.schema cannot change from "app" to "other": the change would replace the schema\. Nothing was changed\./) }],

@@ -22,6 +22,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApiToken, managementApiTokenProvider } from "../../infra/dynamic/management-token";
+import { ClientConnections, clientConnectionsProvider } from "../../infra/dynamic/client-connections";
 import type { PgConnectionInfo } from "../../infra/dynamic/connection";
 import { SettingsGuard, settingsGuardProvider } from "../../infra/dynamic/settings-guard";
 import { SupabaseThirdPartyAuth, thirdPartyAuthProvider } from "../../infra/dynamic/supabase-third-party-auth";
@@ -49,6 +50,7 @@ const PROVIDERS: Record<string, pulumi.dynamic.ResourceProvider> = {
     DatabaseSecurity: databaseSecurityProvider,
     SettingsGuard: settingsGuardProvider,
     SupabaseThirdPartyAuth: thirdPartyAuthProvider,
+    ClientConnections: clientConnectionsProvider,
 };
 
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE|DATABASE_URL|CREDENTIAL)/i;
@@ -107,6 +109,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
                     ManagementApiToken: { token: "mock-token", expiresAt: "2030-01-01T00:00:00.000Z", scope: "read:users" },
                     DatabaseSecurity: { drift: [] },
                     SupabaseThirdPartyAuth: { integrationId: "00000000-0000-4000-8000-0000000000aa", type: "auth0" },
+                    ClientConnections: { removed: ["spa google-oauth2"] },
                 };
                 const type = args.type.split(":").at(-1)!;
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...(computed[type] ?? {}) } };
@@ -146,6 +149,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
     const security = new DatabaseSecurity("s", { connection, model: securityModel("app", { scripts: "p_scripts", sync: "p_sync", app: "p_app_reader" }) });
     const guard = new SettingsGuard("g", { settings: [{ key: "p:postgres.schema", value: "app", consequence: "c", instead: "i" }], allowDataLoss: false, allowDataLossKey: "p:allowDataLoss" });
     const tpa = new SupabaseThirdPartyAuth("a", { projectRef: "abcdefghijklmnopqrst", accessToken: "sbp_mock_access_token_value", oidcIssuerUrl: "https://t.example/" });
+    const clients = new ClientConnections("c", { domain: "t.example", clientId: "c", clientSecret: "deploy-secret-value", clientIds: ["spa"], allowedConnections: ["users"] });
     const token = new ManagementApiToken("k", { tokenUrl: "https://t.example/oauth/token", clientId: "c", clientSecret: "client-secret-value", audience: "https://t.example/api/v2/", refreshBeforeSeconds: 60 });
 
     const outputs = {
@@ -157,6 +161,7 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
         DatabaseSecurity: await valueOf(security.drift),
         SettingsGuard: (await valueOf(guard.settings)).map((x) => x.value),
         SupabaseThirdPartyAuth: await valueOf(tpa.integrationId),
+        ClientConnections: await valueOf(clients.removed),
     };
     const resources: Record<string, unknown> = {};
     for (const [type, r] of registered) {
