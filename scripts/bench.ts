@@ -192,7 +192,12 @@ class Bench {
             case "get_user":
                 return Bench.scriptCall(sandbox, "get_user", [email], isProfile);
             case "create":
-                return Bench.scriptCall(sandbox, "create", [{ email: `bench-new-${row}-${i}@bench.test`, password: PASSWORD, nickname: `new ${i}` }], (r) => r === undefined);
+                return Bench.scriptCall(
+                    sandbox,
+                    "create",
+                    [{ email: `bench-new-${row}-${i}@bench.test`, password: PASSWORD, nickname: `new ${i}` }],
+                    (r) => r === undefined,
+                );
             case "verify":
                 return Bench.scriptCall(sandbox, "verify", [email], (r) => r === true);
             case "change_password":
@@ -217,7 +222,10 @@ class Bench {
         const row = ++this.rowSerial;
         if (operation === "upsert") {
             const counter = countingPg(pg);
-            const action = loadAction(actionSpec("user-sync"), { timeLimitMs: 60_000, interceptModule: (name, exports) => (name === "pg" ? counter.module : exports) });
+            const action = loadAction(actionSpec("user-sync"), {
+                timeLimitMs: 60_000,
+                interceptModule: (name, exports) => (name === "pg" ? counter.module : exports),
+            });
             const secrets = this.syncSecrets();
             return {
                 prepare: (i) => {
@@ -225,7 +233,8 @@ class Bench {
                     return async () => {
                         const result = await action.invoke(event);
                         if (result.error !== undefined) return `upsert: ${describeError(result.error)}`;
-                        if (result.denied !== undefined || result.logs.length > 0) return `upsert: ${result.logs.map((l) => l.text).join("; ") || result.denied}`;
+                        if (result.denied !== undefined || result.logs.length > 0)
+                            return `upsert: ${result.logs.map((l) => l.text).join("; ") || result.denied}`;
                         return null;
                     };
                 },
@@ -350,11 +359,17 @@ class Bench {
                 });
             },
         };
-        const call = (args: unknown[], ok: (result: unknown) => boolean): Call => async () => {
-            const { err, result } = await invokeWithCallback(fns[operation], args, { label: `baseline ${operation}`, timeoutMs: 60_000, onLateCall: () => undefined });
-            if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
-            return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
-        };
+        const call =
+            (args: unknown[], ok: (result: unknown) => boolean): Call =>
+            async () => {
+                const { err, result } = await invokeWithCallback(fns[operation], args, {
+                    label: `baseline ${operation}`,
+                    timeoutMs: 60_000,
+                    onLateCall: () => undefined,
+                });
+                if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
+                return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
+            };
         const isProfile = (r: unknown) => typeof r === "object" && r !== null;
         return {
             prepare: (i) => {
@@ -399,7 +414,28 @@ class Bench {
         const { sandbox, counter } = this.sandbox();
         const row = ++this.rowSerial;
         // Per 20 calls: 10 get_user, 7 verify, 1 login, 1 create, 1 change_password.
-        const pattern: Exclude<Operation, "upsert">[] = ["get_user", "verify", "get_user", "verify", "login", "get_user", "verify", "get_user", "create", "get_user", "verify", "get_user", "verify", "change_password", "get_user", "verify", "get_user", "verify", "get_user", "get_user"];
+        const pattern: Exclude<Operation, "upsert">[] = [
+            "get_user",
+            "verify",
+            "get_user",
+            "verify",
+            "login",
+            "get_user",
+            "verify",
+            "get_user",
+            "create",
+            "get_user",
+            "verify",
+            "get_user",
+            "verify",
+            "change_password",
+            "get_user",
+            "verify",
+            "get_user",
+            "verify",
+            "get_user",
+            "get_user",
+        ];
         try {
             const m = await drive(this.options.calls, 50, (i) => this.scriptCallFor(sandbox, pattern[i % pattern.length]!, i, row));
             return { calls: m.calls, opened: counter.opened(), errors: m.errors, firstError: m.firstError };
@@ -421,7 +457,8 @@ class Bench {
         const expectLogin = (want: "ok" | "wrong", email: string, password: string) => async () => {
             const { err } = await sandbox.run("login", email, password);
             const gotWrong = err instanceof WrongUsernameOrPasswordError;
-            if (want === "ok" ? err !== null : !gotWrong) errors.push(`login ${email}: expected ${want}, got ${err === null ? "a profile" : describeError(err)}`);
+            if (want === "ok" ? err !== null : !gotWrong)
+                errors.push(`login ${email}: expected ${want}, got ${err === null ? "a profile" : describeError(err)}`);
         };
         try {
             // Warm up: the pool's first connection, and the dummy hash an unknown email is compared with.
@@ -436,9 +473,12 @@ class Bench {
                 // Alternate the order within each pair, so drift and warm caches favour neither side.
                 const pair: [number[], () => Promise<void>][] = [
                     [login, expectLogin("ok", email, PASSWORD)],
-                    [bare, async () => {
-                        if (!(await bcrypt.compare(PASSWORD, this.seedHash))) errors.push("the bare compare did not match");
-                    }],
+                    [
+                        bare,
+                        async () => {
+                            if (!(await bcrypt.compare(PASSWORD, this.seedHash))) errors.push("the bare compare did not match");
+                        },
+                    ],
                 ];
                 const pair2: [number[], () => Promise<void>][] = [
                     [unknown, expectLogin("wrong", `nobody-${i}@bench.test`, PASSWORD)],
@@ -447,7 +487,13 @@ class Bench {
                 for (const [samples, fn] of i % 2 ? pair.reverse() : pair) samples.push(await time(fn));
                 for (const [samples, fn] of i % 2 ? pair2.reverse() : pair2) samples.push(await time(fn));
             }
-            return { loginP50: percentile(login, 0.5), bareP50: percentile(bare, 0.5), unknownP50: percentile(unknown, 0.5), wrongP50: percentile(wrong, 0.5), errors };
+            return {
+                loginP50: percentile(login, 0.5),
+                bareP50: percentile(bare, 0.5),
+                unknownP50: percentile(unknown, 0.5),
+                wrongP50: percentile(wrong, 0.5),
+                errors,
+            };
         } finally {
             await sandbox.close();
             await counter.endPools();
@@ -465,7 +511,17 @@ function pad(text: string | number, width: number, left = false): string {
 
 function printRows(rows: Row[]): void {
     const line = (cells: [string | number, number, boolean?][]) => process.stdout.write(`${cells.map(([c, w, l]) => pad(c, w, l)).join(" ")}\n`);
-    line([["operation", 16, true], ["impl", 9, true], ["conc", 4], ["calls", 6], ["calls/s", 9], ["p50 ms", 8], ["p99 ms", 8], ["opened", 7], ["errors", 7]]);
+    line([
+        ["operation", 16, true],
+        ["impl", 9, true],
+        ["conc", 4],
+        ["calls", 6],
+        ["calls/s", 9],
+        ["p50 ms", 8],
+        ["p99 ms", 8],
+        ["opened", 7],
+        ["errors", 7],
+    ]);
     for (const r of rows) {
         const m = r.measured;
         line([
@@ -514,7 +570,7 @@ async function main(): Promise<number> {
     const started = performance.now();
     const server = await startPostgres();
     let stack: StackDatabase | undefined;
-    let failedTargets = 0;
+    let failedTargets: number;
     try {
         stack = await createStackDatabase(server.url, "bench");
         const versionRows = await query(server.url, "SHOW server_version");
@@ -548,7 +604,14 @@ async function main(): Promise<number> {
         const connections = await bench.connectionsRun();
         const timing = await bench.timing();
         // Last: it seeds users at an older bcrypt cost, which the runs above must not see.
-        const costChange = await measureCostChange({ stack, configuration: bench.scriptsConfiguration(), scriptModules: SCRIPT_MODULES, bcrypt, cost: options.cost, samples: options.timingSamples });
+        const costChange = await measureCostChange({
+            stack,
+            configuration: bench.scriptsConfiguration(),
+            scriptModules: SCRIPT_MODULES,
+            bcrypt,
+            cost: options.cost,
+            samples: options.timingSamples,
+        });
 
         const getUser = (impl: Row["impl"]) => rows.find((r) => r.operation === "get_user" && r.impl === impl && r.concurrency === 10)!;
         const speedup = rate(getUser("ours")) / rate(getUser("baseline"));

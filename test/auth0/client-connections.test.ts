@@ -57,7 +57,12 @@ beforeAll(async () => {
             if (req.headers.authorization !== "Bearer eyJhbGciOiJSUzI1NiJ9.mgmt.sig") return send(res, 401, { message: "Invalid token" });
             if (tenant.rateLimitNext > 0) {
                 tenant.rateLimitNext -= 1;
-                return send(res, 429, { statusCode: 429, error: "Too Many Requests", message: "Global limit has been reached" }, { "x-ratelimit-reset": String(Math.floor(Date.now() / 1000)) });
+                return send(
+                    res,
+                    429,
+                    { statusCode: 429, error: "Too Many Requests", message: "Global limit has been reached" },
+                    { "x-ratelimit-reset": String(Math.floor(Date.now() / 1000)) },
+                );
             }
             if (req.method === "PATCH" && url.pathname === "/api/v2/tenants/settings") {
                 tenant.flag = body.flags.enable_client_connections;
@@ -69,13 +74,19 @@ beforeAll(async () => {
                 const all = tenant.connections.filter((c) => c.clients.has(client));
                 // Pages of two, with a checkpoint, as the endpoint pages.
                 const from = Number(url.searchParams.get("from") ?? 0);
-                return send(res, 200, { connections: all.slice(from, from + 2).map((c) => ({ id: c.id, name: c.name, strategy: "auth0" })), ...(from + 2 < all.length ? { next: String(from + 2) } : {}) });
+                return send(res, 200, {
+                    connections: all.slice(from, from + 2).map((c) => ({ id: c.id, name: c.name, strategy: "auth0" })),
+                    ...(from + 2 < all.length ? { next: String(from + 2) } : {}),
+                });
             }
             const patch = /^\/api\/v2\/connections\/([^/]+)\/clients$/.exec(url.pathname);
             if (req.method === "PATCH" && patch) {
                 const c = tenant.connections.find((x) => x.id === decodeURIComponent(patch[1]!));
                 if (!c) return send(res, 404, { message: "connection not found" });
-                for (const e of body as { client_id: string; status: boolean }[]) e.status ? c.clients.add(e.client_id) : c.clients.delete(e.client_id);
+                for (const e of body as { client_id: string; status: boolean }[]) {
+                    if (e.status) c.clients.add(e.client_id);
+                    else c.clients.delete(e.client_id);
+                }
                 return send(res, 204, "");
             }
             send(res, 404, { message: `no route ${req.method} ${url.pathname}` });
@@ -88,7 +99,16 @@ beforeAll(async () => {
 afterAll(async () => close?.());
 
 function inputs(extra: Partial<ClientConnectionsInputs> = {}): ClientConnectionsInputs {
-    return { baseUrl: base, clientId: "deploy-client", clientSecret: deploySecret, clientIds: [SPA], allowedConnections: ["postgres-users"], setTenantFlag: true, retry: { baseDelayMs: 5, maxDelayMs: 1_000 }, ...extra };
+    return {
+        baseUrl: base,
+        clientId: "deploy-client",
+        clientSecret: deploySecret,
+        clientIds: [SPA],
+        allowedConnections: ["postgres-users"],
+        setTenantFlag: true,
+        retry: { baseDelayMs: 5, maxDelayMs: 1_000 },
+        ...extra,
+    };
 }
 const enabledFor = (client: string) => tenant.connections.filter((c) => c.clients.has(client)).map((c) => c.name);
 

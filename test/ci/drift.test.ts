@@ -84,26 +84,39 @@ describe("the workflow rules that cover it", () => {
     });
 
     it("issues: write on a job that keeps no issue is refused", () => {
-        expect(edit('        run: scripts/drift-issue.sh "$STACK_NAME" drift\n', '        run: cat drift/status\n').join("\n")).toMatch(
+        expect(edit('        run: scripts/drift-issue.sh "$STACK_NAME" drift\n', "        run: cat drift/status\n").join("\n")).toMatch(
             /\[pull-requests-write-only-for-comments\] case\.yml: job "issue" has issues: write but opens, edits or closes no issue/,
         );
     });
 
     it("another write permission on the issue job is refused", () => {
-        expect(edit("      issues: write\n", "      issues: write\n      packages: write\n").join("\n")).toMatch(/job "issue" has packages: write; only pull-requests: write/);
+        expect(edit("      issues: write\n", "      issues: write\n      packages: write\n").join("\n")).toMatch(
+            /job "issue" has packages: write; only pull-requests: write/,
+        );
     });
 
     it("a scheduled preview outside the stack's group, or cancellable, is refused", () => {
         expect(edit("      group: pulumi-${{ matrix.stack }}\n", "      group: drift-${{ matrix.stack }}\n").join("\n")).toMatch(
             /\[pulumi-concurrency\] case\.yml: job "check" \(stack=dev\) runs pulumi preview on dev in concurrency group "drift-dev"; it must be "pulumi-dev"/,
         );
-        expect(edit("      group: pulumi-${{ matrix.stack }}\n      cancel-in-progress: false\n", "      group: pulumi-${{ matrix.stack }}\n      cancel-in-progress: true\n").join("\n")).toMatch(/cancel-in-progress must be false/);
+        expect(
+            edit(
+                "      group: pulumi-${{ matrix.stack }}\n      cancel-in-progress: false\n",
+                "      group: pulumi-${{ matrix.stack }}\n      cancel-in-progress: true\n",
+            ).join("\n"),
+        ).toMatch(/cancel-in-progress must be false/);
     });
 
     it("the check in an environment of another stack, or without the OIDC exchange, is refused", () => {
-        expect(edit("    environment: ${{ matrix.stack }}-preview\n", "    environment: prod-preview\n").join("\n")).toMatch(/\[pulumi-environment\] .*job "check" \(stack=dev\) runs pulumi stack on dev in environment "prod-preview"/);
-        const noExchange = text.replace(/      - name: Pulumi token for \$\{\{ matrix\.stack \}\}-preview \(OIDC\)\n(?: {8}.*\n)+/, "");
-        expect(checkWorkflow(noExchange, "case.yml").map((f) => f.message).join("\n")).toMatch(/runs pulumi stack without a pulumi\/auth-actions step/);
+        expect(edit("    environment: ${{ matrix.stack }}-preview\n", "    environment: prod-preview\n").join("\n")).toMatch(
+            /\[pulumi-environment\] .*job "check" \(stack=dev\) runs pulumi stack on dev in environment "prod-preview"/,
+        );
+        const noExchange = text.replace(/ {6}- name: Pulumi token for \$\{\{ matrix\.stack \}\}-preview \(OIDC\)\n(?: {8}.*\n)+/, "");
+        expect(
+            checkWorkflow(noExchange, "case.yml")
+                .map((f) => f.message)
+                .join("\n"),
+        ).toMatch(/runs pulumi stack without a pulumi\/auth-actions step/);
     });
 });
 
@@ -182,12 +195,18 @@ function sandbox() {
     const run = (stack = "dev") => {
         const r = spawnSync("bash", [SCRIPT, stack, join(dir, "drift")], {
             encoding: "utf8",
-            env: { PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}`, HOME: dir, FAKE_DIR: join(dir, "fake"), RUN_URL: "https://github.example/acme/repo/actions/runs/42" },
+            env: {
+                PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}`,
+                HOME: dir,
+                FAKE_DIR: join(dir, "fake"),
+                RUN_URL: "https://github.example/acme/repo/actions/runs/42",
+            },
             timeout: 20_000,
         });
         return { status: r.status, output: `${r.stdout}${r.stderr}` };
     };
-    const issues = (): Issue[] => (existsSync(join(dir, "fake", "issues.json")) ? (JSON.parse(readFileSync(join(dir, "fake", "issues.json"), "utf8")) as Issue[]) : []);
+    const issues = (): Issue[] =>
+        existsSync(join(dir, "fake", "issues.json")) ? (JSON.parse(readFileSync(join(dir, "fake", "issues.json"), "utf8")) as Issue[]) : [];
     const argv = () => (existsSync(join(dir, "fake", "argv.log")) ? readFileSync(join(dir, "fake", "argv.log"), "utf8") : "");
     return { result, run, issues, argv };
 }
@@ -220,7 +239,9 @@ describe("scripts/drift-issue.sh", () => {
         expect(s.run().output).toContain("updated issue #1");
         [issue] = s.issues();
         expect(issue!.body).toContain("https://other.example.test/callback");
-        expect(issue!.comments).toEqual(["The drift of dev changed (https://github.example/acme/repo/actions/runs/42): the description shows the latest diff."]);
+        expect(issue!.comments).toEqual([
+            "The drift of dev changed (https://github.example/acme/repo/actions/runs/42): the description shows the latest diff.",
+        ]);
         expect(s.argv().match(/^issue create/gm)).toHaveLength(1);
     });
 
@@ -233,7 +254,12 @@ describe("scripts/drift-issue.sh", () => {
         s.run();
         s.result("clean");
         expect(s.run().output).toContain("closed issue #1");
-        expect(s.issues()[0]).toMatchObject({ state: "closed", comments: ["No drift in dev any more (https://github.example/acme/repo/actions/runs/42, commit `0123456789abcdef0123456789abcdef01234567`): closing."] });
+        expect(s.issues()[0]).toMatchObject({
+            state: "closed",
+            comments: [
+                "No drift in dev any more (https://github.example/acme/repo/actions/runs/42, commit `0123456789abcdef0123456789abcdef01234567`): closing.",
+            ],
+        });
         // Drift again later: a new issue (the closed one is history).
         s.result("drift", PREVIEW_DRIFT("https://again.example.test/callback"));
         s.run();

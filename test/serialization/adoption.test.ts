@@ -24,7 +24,8 @@ const roles = { scripts: `${prefix}_scripts`, app: `${prefix}_app` };
 beforeAll(async () => {
     db = await createTestDatabase(inject("databaseUrl"), "serialize_adoption");
     work = mkdtempSync(join(tmpdir(), "adoption-serialized-"));
-    const template = (name: string) => `CREATE TABLE public.${name} (id uuid DEFAULT gen_random_uuid(), email varchar(255), nickname varchar(255), password varchar(255) NOT NULL, email_verified boolean DEFAULT false)`;
+    const template = (name: string) =>
+        `CREATE TABLE public.${name} (id uuid DEFAULT gen_random_uuid(), email varchar(255), nickname varchar(255), password varchar(255) NOT NULL, email_verified boolean DEFAULT false)`;
     await query(db.url, template("users"));
     await query(db.url, template("twins"));
     const hash = await bcrypt.hash("pw", 4);
@@ -39,6 +40,7 @@ afterAll(async () => {
     if (work) rmSync(work, { recursive: true, force: true });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON a child process reported, read field by field
 function report(stdout: string): Record<string, any> {
     const line = stdout.split("\n").find((l) => l.startsWith("REPORT "));
     return line ? JSON.parse(line.slice("REPORT ".length)) : {};
@@ -71,7 +73,17 @@ describe("UsersTableAdoption, serialized as pulumi does and run as its provider 
         expect(run.code, run.stderr).toBe(0);
         const r = report(run.stdout);
         expect(r.refused).toHaveLength(1);
-        expect(r.refused[0]).toMatch(/^cannot adopt public\.twins as the user store; nothing was changed:\n {2}- 1 email\(s\) of public\.twins are on more than one row, differing only in case/);
-        expect(r).toMatchObject({ checkFailures: [], createdId: "app.users", status: "adopted", rows: 3, againStatus: "already-applied", tableRows: 3, ledger: ["001_user_store"] });
+        expect(r.refused[0]).toMatch(
+            /^cannot adopt public\.twins as the user store; nothing was changed:\n {2}- 1 email\(s\) of public\.twins are on more than one row, differing only in case/,
+        );
+        expect(r).toMatchObject({
+            checkFailures: [],
+            createdId: "app.users",
+            status: "adopted",
+            rows: 3,
+            againStatus: "already-applied",
+            tableRows: 3,
+            ledger: ["001_user_store"],
+        });
     });
 });

@@ -17,7 +17,17 @@ import { runNode } from "../support/child";
 import { createTestDatabase, installSupabaseFixture, query, TestDatabase } from "../support/db";
 import { expectAbsent } from "../support/leaks";
 
-const TYPES = ["Migrations", "VaultSecret", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "DatabaseSecurity", "SettingsGuard", "SupabaseThirdPartyAuth", "ClientConnections"] as const;
+const TYPES = [
+    "Migrations",
+    "VaultSecret",
+    "ForeignDataWrapper",
+    "ForeignTable",
+    "ManagementApiToken",
+    "DatabaseSecurity",
+    "SettingsGuard",
+    "SupabaseThirdPartyAuth",
+    "ClientConnections",
+] as const;
 const client = { clientId: "host-client", clientSecret: `host-secret-${Date.now().toString(36)}-value`, audience: "https://tenant.eu.auth0.com/api/v2/" };
 
 let db: TestDatabase;
@@ -46,6 +56,7 @@ interface Run {
     code: number | null;
     stdout: string;
     stderr: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON a child process reported, read field by field
     report: Record<string, any>;
 }
 
@@ -179,7 +190,14 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
 
         expect(r.foreignData).toMatchObject({
             fdwCheck: [],
-            fdwCheckOld: [{ property: "", reason: expect.stringMatching(/^extension: wrappers 0\.4\.5 is installed; the foreign data wrapper host_wrapper needs wrappers 0\.4\.6 or later \(host test\)/) }],
+            fdwCheckOld: [
+                {
+                    property: "",
+                    reason: expect.stringMatching(
+                        /^extension: wrappers 0\.4\.5 is installed; the foreign data wrapper host_wrapper needs wrappers 0\.4\.6 or later \(host test\)/,
+                    ),
+                },
+            ],
             readerFunction: { definer: true, public_execute: false },
             readerLeft: 0,
             fdwId: "host_wrapper",
@@ -200,7 +218,9 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
             },
             tableCheckBad: [expect.objectContaining({ property: "", reason: expect.stringMatching(/columns\[0\]\.type: must be one of/) })],
             tableLeft: null,
-            fdwDeleteBlocked: expect.stringMatching(/^Error: ForeignDataWrapper host_wrapper: cannot drop it while foreign servers still use it \(server host_server depends on/),
+            fdwDeleteBlocked: expect.stringMatching(
+                /^Error: ForeignDataWrapper host_wrapper: cannot drop it while foreign servers still use it \(server host_server depends on/,
+            ),
             fdwLeft: 0,
         });
         expect(await query(db.url, "SELECT count(*)::int AS n FROM pg_foreign_data_wrapper WHERE fdwname LIKE 'host_%'")).toEqual([{ n: 0 }]);
@@ -216,7 +236,12 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         });
         // The token's expires_in (86400 s) counted from its issue, which came after issuedAfter: data, not a stopwatch.
         expect(Date.parse(r.token.expiresAt)).toBeGreaterThanOrEqual(issuedAfter + 86_400_000);
-        expect(server.requests[0]?.body).toEqual({ grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret, audience: client.audience });
+        expect(server.requests[0]?.body).toEqual({
+            grant_type: "client_credentials",
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            audience: client.audience,
+        });
 
         // The security provider reads the catalog in check (the preview shows the drift) and restores it.
         expect(r.security).toEqual({
@@ -247,7 +272,14 @@ describe("dynamic providers, serialized as pulumi does and run as its provider h
         });
         expect(r.guard).toEqual({
             same: [],
-            changed: [{ property: "", reason: expect.stringMatching(/^p:postgres\.schema cannot change from "app" to "other": the change would replace the schema\. Nothing was changed\./) }],
+            changed: [
+                {
+                    property: "",
+                    reason: expect.stringMatching(
+                        /^p:postgres\.schema cannot change from "app" to "other": the change would replace the schema\. Nothing was changed\./,
+                    ),
+                },
+            ],
             optedIn: [],
         });
     });
