@@ -52,12 +52,21 @@ export interface SupabaseClientOutput {
 }
 
 /** A `postgres://` URL with the credentials percent-encoded. Secret in, secret out. */
-export function postgresUrl(args: { user: pulumi.Input<string>; password: pulumi.Input<string>; host: string; port: number; database: string }): pulumi.Output<string> {
+export function postgresUrl(args: {
+    user: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+    host: string;
+    port: number;
+    database: string;
+}): pulumi.Output<string> {
     return pulumi.secret(
         pulumi
             .all([args.user, args.password])
             // An IPv6 address goes in brackets, as in any URL.
-            .apply(([user, password]) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${args.host.includes(":") ? `[${args.host}]` : args.host}:${args.port}/${encodeURIComponent(args.database)}`),
+            .apply(
+                ([user, password]) =>
+                    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${args.host.includes(":") ? `[${args.host}]` : args.host}:${args.port}/${encodeURIComponent(args.database)}`,
+            ),
     );
 }
 
@@ -99,7 +108,12 @@ export class Auth0PostgresStack extends pulumi.ComponentResource {
 }
 
 /** The `supabaseClient` output for a project, tenant, SPA and API. */
-export function supabaseClientOutput(projectRef: string, auth0Domain: string, clientId: pulumi.Input<string>, audience: pulumi.Input<string>): pulumi.Output<SupabaseClientOutput> {
+export function supabaseClientOutput(
+    projectRef: string,
+    auth0Domain: string,
+    clientId: pulumi.Input<string>,
+    audience: pulumi.Input<string>,
+): pulumi.Output<SupabaseClientOutput> {
     return pulumi.all([clientId, audience]).apply(([auth0ClientId, aud]) => ({
         supabaseUrl: `https://${projectRef}.supabase.co`,
         auth0Domain,
@@ -180,18 +194,22 @@ function registerStack(root: pulumi.ComponentResource, name: string, config: Sta
 
     // TLS of Pulumi's own connections; Auth0's scripts and the sync Action get sslMode and the CA below.
     const tls = adminTls(config);
-    const pgProvider = new postgresql.Provider(`${name}-postgres`, {
-        host: pg.host,
-        port: pg.port,
-        database: pg.database,
-        username: pg.username,
-        password: secrets.postgresPassword,
-        sslmode: tls.providerSslMode,
-        // A path: infra/index.ts writes the CA there before anything is registered.
-        sslrootcert: tls.providerRootCert,
-        // Supabase's `postgres` user is not a superuser; do not attempt superuser-only statements.
-        superuser: false,
-    }, guarded);
+    const pgProvider = new postgresql.Provider(
+        `${name}-postgres`,
+        {
+            host: pg.host,
+            port: pg.port,
+            database: pg.database,
+            username: pg.username,
+            password: secrets.postgresPassword,
+            sslmode: tls.providerSslMode,
+            // A path: infra/index.ts writes the CA there before anything is registered.
+            sslrootcert: tls.providerRootCert,
+            // Supabase's `postgres` user is not a superuser; do not attempt superuser-only statements.
+            superuser: false,
+        },
+        guarded,
+    );
     const adminConnection: pulumi.Output<PgConnectionInfo> = pulumi.secret(
         secrets.postgresPassword.apply((password) => ({
             host: pg.host,
@@ -203,20 +221,24 @@ function registerStack(root: pulumi.ComponentResource, name: string, config: Sta
         })),
     );
 
-    const database = new PostgresDatabase(`${name}-db`, {
-        provider: pgProvider,
-        connection: adminConnection,
-        database: pg.database,
-        schema: pg.schema,
-        rolePrefix: pg.rolePrefix,
-        statementTimeoutMs: config.customDb.statementTimeoutMs,
-        supabase: config.supabase,
-        dedicatedDatabase: config.postgres.dedicatedDatabase,
-        supabaseAuthenticated: config.supabaseAuth.enabled,
-        allowDataLoss: config.allowDataLoss,
-        protect: config.protect,
-        adoptUsersTable: pg.adoptUsersTable,
-    }, parent);
+    const database = new PostgresDatabase(
+        `${name}-db`,
+        {
+            provider: pgProvider,
+            connection: adminConnection,
+            database: pg.database,
+            schema: pg.schema,
+            rolePrefix: pg.rolePrefix,
+            statementTimeoutMs: config.customDb.statementTimeoutMs,
+            supabase: config.supabase,
+            dedicatedDatabase: config.postgres.dedicatedDatabase,
+            supabaseAuthenticated: config.supabaseAuth.enabled,
+            allowDataLoss: config.allowDataLoss,
+            protect: config.protect,
+            adoptUsersTable: pg.adoptUsersTable,
+        },
+        parent,
+    );
 
     const postgresOutputs = { postgresRoles: pulumi.output(database.roleNames), appliedMigrations: database.migrations.applied };
     if (config.postgresOnly) return postgresOutputs;
@@ -228,25 +250,29 @@ function registerStack(root: pulumi.ComponentResource, name: string, config: Sta
         { domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: secrets.auth0ClientSecret },
         guarded,
     );
-    const apps = new Auth0Applications(names.applications, {
-        provider: auth0Provider,
-        domain: config.auth0.domain,
-        spa: {
-            name: config.spa.name ?? defaultSpaName(config.project, config.stack),
-            callbacks: config.spa.callbacks,
-            webOrigins: config.spa.webOrigins,
-            logoutUrls: config.spa.logoutUrls,
+    const apps = new Auth0Applications(
+        names.applications,
+        {
+            provider: auth0Provider,
+            domain: config.auth0.domain,
+            spa: {
+                name: config.spa.name ?? defaultSpaName(config.project, config.stack),
+                callbacks: config.spa.callbacks,
+                webOrigins: config.spa.webOrigins,
+                logoutUrls: config.spa.logoutUrls,
+            },
+            api: {
+                name: config.api.name ?? defaultApiName(config.project, config.stack),
+                identifier: config.api.identifier,
+                tokenLifetime: config.api.tokenLifetime,
+                permissions: config.api.permissions,
+                roles: config.api.roles,
+            },
+            managementReader: config.supabase,
+            protect: config.protect,
         },
-        api: {
-            name: config.api.name ?? defaultApiName(config.project, config.stack),
-            identifier: config.api.identifier,
-            tokenLifetime: config.api.tokenLifetime,
-            permissions: config.api.permissions,
-            roles: config.api.roles,
-        },
-        managementReader: config.supabase,
-        protect: config.protect,
-    }, parent);
+        parent,
+    );
 
     const publicAddress = { host: pg.publicHost, port: pg.publicPort, database: pg.database };
     const scriptsUrl = postgresUrl({ user: database.scriptsRole.name, password: database.scriptsRole.password, ...publicAddress });
@@ -320,10 +346,16 @@ function registerStack(root: pulumi.ComponentResource, name: string, config: Sta
     };
     if (config.supabaseAuth.enabled) {
         // Supabase accepts the tenant's tokens: its issuer registered with the project.
-        if (!secrets.supabaseAccessToken || !config.supabaseAuth.projectRef) throw new Error("supabaseAuth needs projectRef and supabaseAccessToken (the config check should have said so)");
+        if (!secrets.supabaseAccessToken || !config.supabaseAuth.projectRef)
+            throw new Error("supabaseAuth needs projectRef and supabaseAccessToken (the config check should have said so)");
         new SupabaseThirdPartyAuth(
             `${name}-supabase-auth`,
-            { apiUrl: config.supabaseAuth.apiUrl, projectRef: config.supabaseAuth.projectRef, accessToken: secrets.supabaseAccessToken, oidcIssuerUrl: `https://${config.auth0.domain}/` },
+            {
+                apiUrl: config.supabaseAuth.apiUrl,
+                projectRef: config.supabaseAuth.projectRef,
+                accessToken: secrets.supabaseAccessToken,
+                oidcIssuerUrl: `https://${config.auth0.domain}/`,
+            },
             parent,
         );
         outputs.supabaseClient = supabaseClientOutput(config.supabaseAuth.projectRef, config.auth0.domain, apps.spa.clientId, apps.audience);

@@ -203,7 +203,8 @@ interface LoopbackConfig {
 }
 
 /** A module id Auth0's sandbox resolves to one version: `name@MAJOR.MINOR.PATCH[-pre]`, no range or tag. */
-export const PINNED_MODULE_ID = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+export const PINNED_MODULE_ID =
+    /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*@(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 /** A require in a custom-database script that does not name a version: what it is and where. */
 export interface UnpinnedRequire {
@@ -278,7 +279,10 @@ export const customDbModulesPinned: ResourceValidationPolicy = {
         for (const [script, text] of Object.entries(scripts)) {
             if (typeof text !== "string") continue;
             for (const r of findUnpinnedRequires(text)) {
-                const what = r.id === null ? "requires a module given by an expression, whose version cannot be checked" : `requires "${r.id}" without an exact version, so Auth0 would load its default version of it`;
+                const what =
+                    r.id === null
+                        ? "requires a module given by an expression, whose version cannot be checked"
+                        : `requires "${r.id}" without an exact version, so Auth0 would load its default version of it`;
                 reportViolation(
                     `options.customScripts.${script} line ${r.line} ${what}. Require npm modules as "<name>@<version>" with a version Auth0's "Can I require" catalogue lists (this project: the stack's customDb.modules).`,
                 );
@@ -312,7 +316,9 @@ export const clientUrlsHttps: ResourceValidationPolicy = {
                 if (kind === "insecure") {
                     reportViolation(`${field}[${i}] is not an https URL (${url}); only https, or loopback http on ${loopbackStacks.join("/")}, is allowed.`);
                 } else if (kind === "loopback" && !loopbackAllowed) {
-                    reportViolation(`${field}[${i}] is a loopback http URL (${url}) on stack "${stack}"; only ${loopbackStacks.join("/")} may use loopback hosts (localhost, 127.0.0.0/8, [::1]).`);
+                    reportViolation(
+                        `${field}[${i}] is a loopback http URL (${url}) on stack "${stack}"; only ${loopbackStacks.join("/")} may use loopback hosts (localhost, 127.0.0.0/8, [::1]).`,
+                    );
                 }
             });
         }
@@ -353,13 +359,19 @@ export const auth0FdwUsesVaultKeyId: StackValidationPolicy = {
             if (options === UNKNOWN) {
                 const fromVault = (r.propertyDependencies?.options ?? []).some((d) => d.type === TYPES.vaultSecret);
                 if (!fromVault) {
-                    reportViolation(`options are not known yet and come from no Vault secret: the ${fdwName} server must take api_key_id from the Vault secret holding the Management API token.`, r.urn);
+                    reportViolation(
+                        `options are not known yet and come from no Vault secret: the ${fdwName} server must take api_key_id from the Vault secret holding the Management API token.`,
+                        r.urn,
+                    );
                 }
                 continue;
             }
             const known = isRecord(options) ? options : {};
             if ("api_key" in known) {
-                reportViolation(`options.api_key puts the Auth0 Management API token in the server definition (readable in pg_foreign_server); store it in Vault and pass options.api_key_id.`, r.urn);
+                reportViolation(
+                    `options.api_key puts the Auth0 Management API token in the server definition (readable in pg_foreign_server); store it in Vault and pass options.api_key_id.`,
+                    r.urn,
+                );
             }
             if (!("api_key_id" in known)) {
                 reportViolation(`options.api_key_id is missing: the ${fdwName} server must name the Vault secret holding the Management API token.`, r.urn);
@@ -381,7 +393,9 @@ export const apiIdentifierAndRs256: ResourceValidationPolicy = {
             reportViolation("identifier is missing: it is the audience of access tokens and of the Hasura JWT config.");
         }
         if (signingAlg !== "RS256") {
-            reportViolation(`signingAlg must be "RS256" (got ${signingAlg === undefined ? "nothing" : JSON.stringify(signingAlg)}); HS256 tokens cannot be verified against the JWKS in the Hasura JWT config.`);
+            reportViolation(
+                `signingAlg must be "RS256" (got ${signingAlg === undefined ? "nothing" : JSON.stringify(signingAlg)}); HS256 tokens cannot be verified against the JWKS in the Hasura JWT config.`,
+            );
         }
     },
 };
@@ -437,7 +451,10 @@ export const readOnlyRolesOwnNothing: StackValidationPolicy = {
             if (owner !== undefined && readOnly.has(owner)) {
                 const what = r.type === TYPES.pgSchema ? "schema" : "database";
                 const name = peek(r.props, "name");
-                reportViolation(`${what} ${JSON.stringify(typeof name === "string" ? name : r.name)} is owned by ${JSON.stringify(owner)}, a role granted only ${READ_ONLY_PRIVILEGES.join("/")}; let the admin role own it.`, r.urn);
+                reportViolation(
+                    `${what} ${JSON.stringify(typeof name === "string" ? name : r.name)} is owned by ${JSON.stringify(owner)}, a role granted only ${READ_ONLY_PRIVILEGES.join("/")}; let the admin role own it.`,
+                    r.urn,
+                );
             }
         }
     },
@@ -499,10 +516,14 @@ export const hasuraJwtMatchesApi: StackValidationPolicy = {
                 if (!ok) reportViolation(`stack output ${name}: ${key} is missing or empty.`, stackResource.urn);
             }
             const audience = value.audience;
-            const audiences = typeof audience === "string" ? [audience] : Array.isArray(audience) ? audience.filter((a): a is string => typeof a === "string") : [];
+            const audiences =
+                typeof audience === "string" ? [audience] : Array.isArray(audience) ? audience.filter((a): a is string => typeof a === "string") : [];
             for (const a of audiences) {
                 if (!identifiers.has(a)) {
-                    reportViolation(`stack output ${name}: audience ${JSON.stringify(a)} is not the identifier of any Auth0 API in this stack (${[...identifiers].map((i) => JSON.stringify(i)).join(", ") || "none"}).`, stackResource.urn);
+                    reportViolation(
+                        `stack output ${name}: audience ${JSON.stringify(a)} is not the identifier of any Auth0 API in this stack (${[...identifiers].map((i) => JSON.stringify(i)).join(", ") || "none"}).`,
+                        stackResource.urn,
+                    );
                 }
             }
             if (typeof value.jwk_url === "string" && typeof value.issuer === "string" && URL.canParse(value.jwk_url) && URL.canParse(value.issuer)) {

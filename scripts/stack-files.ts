@@ -36,7 +36,9 @@ export function canonicalStackFile(text: string): string {
 
 /** The stack files of the project, by file name. */
 export function stackFiles(dir: string = STACKS_DIR): string[] {
-    return readdirSync(dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).sort();
+    return readdirSync(dir)
+        .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+        .sort();
 }
 
 function main(): void {

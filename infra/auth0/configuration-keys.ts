@@ -42,19 +42,26 @@ export const RETIRED_VALUE = "retired";
 
 const STEPS =
     "Removing or renaming a configuration key takes two steps (infra/auth0/configuration-keys.ts): " +
-    "1) mark it \"retired\" in CONFIGURATION_KEY_LEDGER (it is still sent, as \"retired\") and deploy every stack; " +
-    "2) then mark it \"deleted\" (if an update then fails with \"Unmanaged Configuration Secret\", delete the key in the dashboard and re-run).";
+    '1) mark it "retired" in CONFIGURATION_KEY_LEDGER (it is still sent, as "retired") and deploy every stack; ' +
+    '2) then mark it "deleted" (if an update then fails with "Unmanaged Configuration Secret", delete the key in the dashboard and re-run).';
 
 /** Problems between the keys the scripts' configuration has now and the ledger; each names the key and what to do. */
-export function configurationLedgerProblems(keys: readonly string[], ledger: Readonly<Record<string, ConfigurationKeyState>> = CONFIGURATION_KEY_LEDGER): string[] {
+export function configurationLedgerProblems(
+    keys: readonly string[],
+    ledger: Readonly<Record<string, ConfigurationKeyState>> = CONFIGURATION_KEY_LEDGER,
+): string[] {
     const problems: string[] = [];
     for (const key of keys) {
         const state = ledger[key];
         if (state === undefined) problems.push(`configuration key ${key} is not in CONFIGURATION_KEY_LEDGER: add it as "live"`);
-        else if (state !== "live") problems.push(`configuration key ${key} is "${state}" in CONFIGURATION_KEY_LEDGER but the scripts' configuration has it again: use a new key name (a ${state} key cannot come back)`);
+        else if (state !== "live")
+            problems.push(
+                `configuration key ${key} is "${state}" in CONFIGURATION_KEY_LEDGER but the scripts' configuration has it again: use a new key name (a ${state} key cannot come back)`,
+            );
     }
     for (const [key, state] of Object.entries(ledger)) {
-        if (state === "live" && !keys.includes(key)) problems.push(`configuration key ${key} is "live" in CONFIGURATION_KEY_LEDGER but the scripts' configuration no longer has it. ${STEPS}`);
+        if (state === "live" && !keys.includes(key))
+            problems.push(`configuration key ${key} is "live" in CONFIGURATION_KEY_LEDGER but the scripts' configuration no longer has it. ${STEPS}`);
     }
     return problems;
 }
@@ -66,7 +73,12 @@ export function assertConfigurationLedger(keys: readonly string[], ledger: Reado
 }
 
 /** The configuration as uploaded: the live values, and every retired key with {@link RETIRED_VALUE}. */
-export function uploadedConfiguration(live: Record<string, string>, ledger: Readonly<Record<string, ConfigurationKeyState>> = CONFIGURATION_KEY_LEDGER): Record<string, string> {
-    const retired = Object.entries(ledger).filter(([, state]) => state === "retired").map(([key]) => [key, RETIRED_VALUE] as const);
+export function uploadedConfiguration(
+    live: Record<string, string>,
+    ledger: Readonly<Record<string, ConfigurationKeyState>> = CONFIGURATION_KEY_LEDGER,
+): Record<string, string> {
+    const retired = Object.entries(ledger)
+        .filter(([, state]) => state === "retired")
+        .map(([key]) => [key, RETIRED_VALUE] as const);
     return { ...Object.fromEntries(retired), ...live };
 }

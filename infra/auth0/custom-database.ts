@@ -54,7 +54,10 @@ export function connectionSecurityOptions(args: { importMode: boolean; disableSi
         passwordComplexityOptions: { minLength: s.passwordMinLength },
         passwordHistories: [{ enable: s.passwordHistory.enable, size: s.passwordHistory.size }],
         // Never `[]` (the provider stores it as absent): no extra entries means no `dictionaries`.
-        passwordDictionary: { enable: s.passwordDictionary.enable, ...(s.passwordDictionary.entries.length > 0 ? { dictionaries: s.passwordDictionary.entries } : {}) },
+        passwordDictionary: {
+            enable: s.passwordDictionary.enable,
+            ...(s.passwordDictionary.entries.length > 0 ? { dictionaries: s.passwordDictionary.entries } : {}),
+        },
         passwordNoPersonalInfo: { enable: s.passwordNoPersonalInfo },
         mfa: { active: s.mfa.active, returnEnrollSettings: s.mfa.returnEnrollSettings },
         bruteForceProtection: s.bruteForceProtection,

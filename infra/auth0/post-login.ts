@@ -60,7 +60,9 @@ export class PostLoginActions extends pulumi.ComponentResource {
                         // Never `[]`: the provider stores an empty list as an absent one (a perpetual diff).
                         dependencies: nonEmpty(action.dependencies.map((d) => ({ ...d }))),
                         // Checks that every secret the Action needs is set, before anything is registered.
-                        secrets: nonEmpty(actionSecrets(action.key, pick(args.secrets, action.secretNames)).map((s) => ({ name: s.name, value: pulumi.secret(s.value) }))),
+                        secrets: nonEmpty(
+                            actionSecrets(action.key, pick(args.secrets, action.secretNames)).map((s) => ({ name: s.name, value: pulumi.secret(s.value) })),
+                        ),
                     },
                     { ...child, additionalSecretOutputs: ["secrets"] },
                 ),

@@ -123,7 +123,7 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const postgresOnly = values.postgresOnly === true || values.postgresOnly === "true";
     const required: SecretKey[] = postgresOnly ? ["postgresPassword"] : ["auth0ClientSecret", "postgresPassword"];
     if (syncMode === "hasura" && !postgresOnly) required.push("hasuraAdminSecret");
-    const supabaseAuthOn = ((values.supabaseAuth as { enabled?: unknown } | undefined)?.enabled ?? false);
+    const supabaseAuthOn = (values.supabaseAuth as { enabled?: unknown } | undefined)?.enabled ?? false;
     const supabaseAuth = supabaseAuthOn === true || supabaseAuthOn === "true";
     if (supabaseAuth) required.push("supabaseAccessToken");
     for (const key of SECRET_KEYS) {
@@ -164,10 +164,14 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     // The Auth0 side: required, unless the stack deploys the Postgres side alone.
     if (raw.postgresOnly) {
         if (!local) {
-            problems.push(`${at("postgresOnly")}: only the local environment may deploy the Postgres side alone (on "${raw.environment}" it would delete the Auth0 side)`);
+            problems.push(
+                `${at("postgresOnly")}: only the local environment may deploy the Postgres side alone (on "${raw.environment}" it would delete the Auth0 side)`,
+            );
         }
         if (raw.supabase) {
-            problems.push(`${at("postgresOnly")}: cannot be combined with ${at("supabase")}: the foreign data wrapper needs the Auth0 side's Management API client`);
+            problems.push(
+                `${at("postgresOnly")}: cannot be combined with ${at("supabase")}: the foreign data wrapper needs the Auth0 side's Management API client`,
+            );
         }
     } else {
         for (const key of ["auth0", "spa", "api"] as const) {
@@ -178,7 +182,9 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const api = raw.api ?? { permissions: [], roles: [] };
 
     if ((ENVIRONMENTS as readonly string[]).includes(stack) && raw.environment !== stack) {
-        problems.push(`${at("environment")}: is "${raw.environment}" but the stack is named "${stack}"; a stack named after an environment must be that environment`);
+        problems.push(
+            `${at("environment")}: is "${raw.environment}" but the stack is named "${stack}"; a stack named after an environment must be that environment`,
+        );
     }
 
     // URLs users are redirected to or served from: https everywhere but local.
@@ -213,13 +219,16 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const roleKeys = new Map<string, number>();
     api.roles.forEach((r, i) => {
         const folded = r.name.toLowerCase();
-        if (roleNames.has(folded)) problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}" (same as "${roleNames.get(folded)}" ignoring case)`);
+        if (roleNames.has(folded))
+            problems.push(`${at("api", "roles", i, "name")}: duplicate role "${r.name}" (same as "${roleNames.get(folded)}" ignoring case)`);
         roleNames.set(folded, r.name);
         const key = r.key ?? defaultRoleKey(r.name);
         if (key === "") {
             problems.push(`${at("api", "roles", i, "key")}: required: "${r.name}" has no letter or digit to derive a key from`);
         } else if (roleKeys.has(key)) {
-            problems.push(`${at("api", "roles", i, r.key ? "key" : "name")}: role key "${key}" is also the key of ${at("api", "roles", roleKeys.get(key)!)}; give one of them another \`key\``);
+            problems.push(
+                `${at("api", "roles", i, r.key ? "key" : "name")}: role key "${key}" is also the key of ${at("api", "roles", roleKeys.get(key)!)}; give one of them another \`key\``,
+            );
         } else {
             roleKeys.set(key, i);
         }
@@ -240,8 +249,7 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const hasCa = raw.postgres.caCertificate !== undefined;
     const auth0Host = raw.postgres.publicHost ?? raw.postgres.host;
     const auth0Reaches = !raw.postgresOnly;
-    const sslMode =
-        raw.postgres.sslMode ?? (hasCa ? "verify-full" : local && (!auth0Reaches || isLoopbackHost(auth0Host)) ? "disable" : "require");
+    const sslMode = raw.postgres.sslMode ?? (hasCa ? "verify-full" : local && (!auth0Reaches || isLoopbackHost(auth0Host)) ? "disable" : "require");
     if (sslMode === "disable" && auth0Reaches && !isLoopbackHost(auth0Host)) {
         problems.push(
             `${at("postgres", "sslMode")}: "disable" sends the database password in clear text: Auth0's scripts and the user-sync Action connect to ${auth0Host} ` +
@@ -258,10 +266,14 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         );
     }
     if (!local && raw.customDb.bcryptCost < MIN_BCRYPT_COST_OUTSIDE_LOCAL) {
-        problems.push(`${at("customDb", "bcryptCost")}: must be at least ${MIN_BCRYPT_COST_OUTSIDE_LOCAL} outside the local environment (got ${raw.customDb.bcryptCost})`);
+        problems.push(
+            `${at("customDb", "bcryptCost")}: must be at least ${MIN_BCRYPT_COST_OUTSIDE_LOCAL} outside the local environment (got ${raw.customDb.bcryptCost})`,
+        );
     }
     if (raw.customDb.statementTimeoutMs + raw.customDb.connectTimeoutMs > SCRIPT_TIME_BUDGET_MS) {
-        problems.push(`${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most ${SCRIPT_TIME_BUDGET_MS} ms together)`);
+        problems.push(
+            `${at("customDb", "statementTimeoutMs")}: connectTimeoutMs + statementTimeoutMs must stay under Auth0's ~20 s script limit (at most ${SCRIPT_TIME_BUDGET_MS} ms together)`,
+        );
     }
 
     // Schemas: the user store's, and with Supabase features the foreign tables' (named after the role
@@ -270,42 +282,58 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         problems.push(`${at("postgres", "schema")}: must not start with pg_ (Postgres reserves those schema names)`);
     }
     if (raw.supabaseAuth.enabled) {
-        if (!raw.supabase) problems.push(`${at("supabaseAuth", "enabled")}: needs ${at("supabase")}: true (Supabase's authenticated role gets the reader's privileges)`);
+        if (!raw.supabase)
+            problems.push(`${at("supabaseAuth", "enabled")}: needs ${at("supabase")}: true (Supabase's authenticated role gets the reader's privileges)`);
         if (raw.postgresOnly) problems.push(`${at("supabaseAuth", "enabled")}: needs the Auth0 side (it registers the tenant); not with ${at("postgresOnly")}`);
         if (!raw.supabaseAuth.projectRef) problems.push(`${at("supabaseAuth", "projectRef")}: required when ${at("supabaseAuth", "enabled")} is true`);
     }
     if (raw.supabase && raw.postgres.dedicatedDatabase) {
-        problems.push(`${at("postgres", "dedicatedDatabase")}: cannot be combined with ${at("supabase")}: Supabase's own roles (anon, authenticated, authenticator) connect through PUBLIC`);
+        problems.push(
+            `${at("postgres", "dedicatedDatabase")}: cannot be combined with ${at("supabase")}: Supabase's own roles (anon, authenticated, authenticator) connect through PUBLIC`,
+        );
     }
     // prod: a weaker data safety only when confirmed.
     if (raw.environment === "prod" && !raw.overrideProdSafety) {
         if (raw.protect === false) {
-            problems.push(`${at("protect")}: false on prod leaves the user store, the connection, the API and the Vault secret deletable; set ${at("overrideProdSafety")}: true to confirm`);
+            problems.push(
+                `${at("protect")}: false on prod leaves the user store, the connection, the API and the Vault secret deletable; set ${at("overrideProdSafety")}: true to confirm`,
+            );
         }
         if (raw.allowDataLoss) {
-            problems.push(`${at("allowDataLoss")}: true on prod lets a delete or a replace drop the user store; set ${at("overrideProdSafety")}: true to confirm`);
+            problems.push(
+                `${at("allowDataLoss")}: true on prod lets a delete or a replace drop the user store; set ${at("overrideProdSafety")}: true to confirm`,
+            );
         }
     }
     if (raw.supabase) {
         const prefix = raw.postgres.rolePrefix;
         if (prefix === raw.postgres.schema) {
-            problems.push(`${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), so it must differ from ${at("postgres", "schema")}`);
+            problems.push(
+                `${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), so it must differ from ${at("postgres", "schema")}`,
+            );
         } else if (RESERVED_SCHEMAS.has(prefix) || prefix.startsWith("pg_")) {
-            problems.push(`${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), which Postgres or Supabase owns; choose another prefix`);
+            problems.push(
+                `${at("postgres", "rolePrefix")}: with ${at("supabase")} on, the Auth0 foreign tables live in schema "${prefix}" (the role prefix), which Postgres or Supabase owns; choose another prefix`,
+            );
         }
     }
 
     // Hasura roles: the admin role bypasses every permission, so it is never the default and is
     // allowed only when named in an explicit list; a look-alike ("Admin") is refused as a mistake.
     if (raw.hasura.defaultRole.toLowerCase() === HASURA_ADMIN_ROLE) {
-        problems.push(`${at("hasura", "defaultRole")}: must not be "${raw.hasura.defaultRole}": Hasura's admin role bypasses every permission, so every user would act as an administrator; use a role with permissions (e.g. user)`);
+        problems.push(
+            `${at("hasura", "defaultRole")}: must not be "${raw.hasura.defaultRole}": Hasura's admin role bypasses every permission, so every user would act as an administrator; use a role with permissions (e.g. user)`,
+        );
     }
     const listed = new Map<string, number>();
     (raw.hasura.allowedRoles ?? []).forEach((role, i) => {
-        if (listed.has(role)) problems.push(`${at("hasura", "allowedRoles", i)}: "${role}" is already listed at ${at("hasura", "allowedRoles", listed.get(role)!)}`);
+        if (listed.has(role))
+            problems.push(`${at("hasura", "allowedRoles", i)}: "${role}" is already listed at ${at("hasura", "allowedRoles", listed.get(role)!)}`);
         else listed.set(role, i);
         if (role !== HASURA_ADMIN_ROLE && role.toLowerCase() === HASURA_ADMIN_ROLE) {
-            problems.push(`${at("hasura", "allowedRoles", i)}: "${role}" reads like Hasura's admin role but is not it (role names are case-sensitive); write "${HASURA_ADMIN_ROLE}" only if users may bypass every permission, else choose another name`);
+            problems.push(
+                `${at("hasura", "allowedRoles", i)}: "${role}" reads like Hasura's admin role but is not it (role names are case-sensitive); write "${HASURA_ADMIN_ROLE}" only if users may bypass every permission, else choose another name`,
+            );
         }
     });
 
@@ -321,7 +349,8 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
             const where = at("postLogin", "keepBindings", side, i);
             if (kept.has(actionName)) problems.push(`${where}: "${actionName}" is already listed at ${kept.get(actionName)}; an Action is bound once`);
             else kept.set(actionName, where);
-            if (actionName.startsWith(`${project}-${stack}-`)) problems.push(`${where}: "${actionName}" is named like this stack's own Actions (${project}-${stack}-*), which the stack binds itself`);
+            if (actionName.startsWith(`${project}-${stack}-`))
+                problems.push(`${where}: "${actionName}" is named like this stack's own Actions (${project}-${stack}-*), which the stack binds itself`);
         });
     }
 
@@ -339,7 +368,12 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
     const { postgresOnly: _postgresOnly, auth0, spa: _spa, api: _api, ...common } = raw;
     const side: Auth0SideConfig | PostgresOnlyConfig = raw.postgresOnly
         ? { postgresOnly: true }
-        : { postgresOnly: false, auth0: auth0!, spa: raw.spa!, api: { ...raw.api!, roles: raw.api!.roles.map((r) => ({ ...r, key: r.key ?? defaultRoleKey(r.name) })) } };
+        : {
+              postgresOnly: false,
+              auth0: auth0!,
+              spa: raw.spa!,
+              api: { ...raw.api!, roles: raw.api!.roles.map((r) => ({ ...r, key: r.key ?? defaultRoleKey(r.name) })) },
+          };
     return {
         ...common,
         ...side,
@@ -349,7 +383,11 @@ export function parseStackConfig(input: ConfigInput): StackConfig {
         hasura: {
             defaultRole: raw.hasura.defaultRole,
             graphqlUrl: raw.hasura.graphqlUrl,
-            allowedRoles: hasuraAllowedRoles(raw.hasura.defaultRole, raw.hasura.allowedRoles, api.roles.map((r) => r.name)),
+            allowedRoles: hasuraAllowedRoles(
+                raw.hasura.defaultRole,
+                raw.hasura.allowedRoles,
+                api.roles.map((r) => r.name),
+            ),
         },
         protect: raw.protect ?? raw.environment === "prod",
         postgres: {

@@ -43,7 +43,10 @@ export const range = ({ min, max }: IntegerRange) => `${min} – ${max}`;
 function inner(value: unknown): string {
     if (typeof value === "string") return JSON.stringify(value);
     if (Array.isArray(value)) return `[${value.map(inner).join(", ")}]`;
-    if (value !== null && typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${inner(v)}`).join(", ")}}`;
+    if (value !== null && typeof value === "object")
+        return `{${Object.entries(value)
+            .map(([k, v]) => `${k}: ${inner(v)}`)
+            .join(", ")}}`;
     return String(value);
 }
 
@@ -70,16 +73,27 @@ const SECRET_ROWS: Record<SecretKey, { default: string; meaning: string }> = {
 
 /** The rows of the table, in its order. */
 export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
-    { key: "environment", type: oneOf(ENVIRONMENTS), default: "the stack name, if it is one of these", meaning: "Must equal the stack name when the stack is named after an environment." },
+    {
+        key: "environment",
+        type: oneOf(ENVIRONMENTS),
+        default: "the stack name, if it is one of these",
+        meaning: "Must equal the stack name when the stack is named after an environment.",
+    },
     { key: "supabase", type: "bool", default: f(D.supabase), meaning: "Vault secret, Wrappers Auth0 FDW, M2M client and token." },
     { key: "protect", type: "bool", default: "true on prod, else false", meaning: "See Data safety. `false` on prod only with `overrideProdSafety`." },
     { key: "allowDataLoss", type: "bool", default: f(D.allowDataLoss), meaning: "Let a delete drop tables. On prod only with `overrideProdSafety`." },
-    { key: "overrideProdSafety", type: "bool", default: f(D.overrideProdSafety), meaning: "Confirms `protect: false` or `allowDataLoss: true` on prod (refused without it)." },
+    {
+        key: "overrideProdSafety",
+        type: "bool",
+        default: f(D.overrideProdSafety),
+        meaning: "Confirms `protect: false` or `allowDataLoss: true` on prod (refused without it).",
+    },
     {
         key: "postgresOnly",
         type: "bool",
         default: f(D.postgresOnly),
-        meaning: "Deploy the Postgres side alone: no Auth0 provider or resource; `auth0`, `spa`, `api` and `auth0ClientSecret` not needed. `local` only, not with `supabase`.",
+        meaning:
+            "Deploy the Postgres side alone: no Auth0 provider or resource; `auth0`, `spa`, `api` and `auth0ClientSecret` not needed. `local` only, not with `supabase`.",
     },
     { key: "auth0.domain", type: "host name", default: unlessPostgresOnly, meaning: "Tenant domain, no scheme." },
     { key: "auth0.clientId", type: "string", default: unlessPostgresOnly, meaning: "The deploy application's client id." },
@@ -108,8 +122,18 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
         default: f(D.api.roles),
         meaning: "Auth0 roles; permissions must be declared above.",
     },
-    { key: "api.roles[].key", type: "slug", default: "name lower-cased, dashes", meaning: "Stable key the role's resources are named by; rename freely, never change the key." },
-    { key: "postgres.host", type: "host", default: "required", meaning: "Where Pulumi connects as admin: a DNS name, an IPv4 or an IPv6 address (no brackets)." },
+    {
+        key: "api.roles[].key",
+        type: "slug",
+        default: "name lower-cased, dashes",
+        meaning: "Stable key the role's resources are named by; rename freely, never change the key.",
+    },
+    {
+        key: "postgres.host",
+        type: "host",
+        default: "required",
+        meaning: "Where Pulumi connects as admin: a DNS name, an IPv4 or an IPv6 address (no brackets).",
+    },
     { key: "postgres.port", type: range(CONFIG_LIMITS.port), default: f(D.postgres.port), meaning: "" },
     { key: "postgres.database", type: "database name", default: f(D.postgres.database), meaning: "" },
     { key: "postgres.username", type: "user name", default: f(D.postgres.username), meaning: "The admin user (Supabase: `postgres`)." },
@@ -117,7 +141,8 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
         key: "postgres.sslMode",
         type: oneOf(SSL_MODES),
         default: "`verify-full` with a CA, else `require` (`disable` on local when Auth0's host is loopback)",
-        meaning: "As libpq; see [TLS to the database](#tls-to-the-database). `disable` refused whenever the host Auth0 connects to is not loopback (`localhost`, 127.0.0.0/8, `::1`).",
+        meaning:
+            "As libpq; see [TLS to the database](#tls-to-the-database). `disable` refused whenever the host Auth0 connects to is not loopback (`localhost`, 127.0.0.0/8, `::1`).",
     },
     {
         key: "postgres.caCertificate",
@@ -127,8 +152,18 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
     },
     { key: "postgres.publicHost", type: "host", default: "`host`", meaning: "Where Auth0's scripts and Actions connect (e.g. a pooler)." },
     { key: "postgres.publicPort", type: range(CONFIG_LIMITS.port), default: "`port`", meaning: "" },
-    { key: "postgres.schema", type: "identifier", default: f(D.postgres.schema), meaning: "Not a schema Postgres or Supabase owns, not `pg_*`. Cannot change in place." },
-    { key: "postgres.dedicatedDatabase", type: "bool", default: f(D.postgres.dedicatedDatabase), meaning: "Revoke PUBLIC's CONNECT and TEMP on the database. Not with `supabase`." },
+    {
+        key: "postgres.schema",
+        type: "identifier",
+        default: f(D.postgres.schema),
+        meaning: "Not a schema Postgres or Supabase owns, not `pg_*`. Cannot change in place.",
+    },
+    {
+        key: "postgres.dedicatedDatabase",
+        type: "bool",
+        default: f(D.postgres.dedicatedDatabase),
+        meaning: "Revoke PUBLIC's CONNECT and TEMP on the database. Not with `supabase`.",
+    },
     {
         key: "postgres.adoptUsersTable",
         type: "`schema.table`",
@@ -140,14 +175,30 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
         key: "postgres.rolePrefix",
         type: `identifier ≤ ${CONFIG_LIMITS.rolePrefixChars}`,
         default: f(D.postgres.rolePrefix),
-        meaning: "Prefix of every role, and with `supabase` the foreign-data names (schema `<prefix>`); stacks sharing a database need distinct prefixes and schemas. Cannot change in place.",
+        meaning:
+            "Prefix of every role, and with `supabase` the foreign-data names (schema `<prefix>`); stacks sharing a database need distinct prefixes and schemas. Cannot change in place.",
     },
-    { key: "customDb.connectionName", type: `string ≤ ${CONFIG_LIMITS.connectionNameChars}`, default: f(D.customDb.connectionName), meaning: "Cannot change in place." },
-    { key: "customDb.bcryptCost", type: range(SCRIPT_LIMITS.bcryptCost), default: f(D.customDb.bcryptCost), meaning: `At least ${MIN_BCRYPT_COST_OUTSIDE_LOCAL} outside local.` },
+    {
+        key: "customDb.connectionName",
+        type: `string ≤ ${CONFIG_LIMITS.connectionNameChars}`,
+        default: f(D.customDb.connectionName),
+        meaning: "Cannot change in place.",
+    },
+    {
+        key: "customDb.bcryptCost",
+        type: range(SCRIPT_LIMITS.bcryptCost),
+        default: f(D.customDb.bcryptCost),
+        meaning: `At least ${MIN_BCRYPT_COST_OUTSIDE_LOCAL} outside local.`,
+    },
     { key: "customDb.importMode", type: "bool", default: f(D.customDb.importMode), meaning: "Lazy migration into Auth0." },
     { key: "customDb.disableSignup", type: "bool", default: f(D.customDb.disableSignup), meaning: "" },
     { key: "customDb.passwordPolicy", type: oneOf(PASSWORD_POLICIES), default: f(D.customDb.passwordPolicy), meaning: "" },
-    { key: "customDb.passwordMinLength", type: range(CONFIG_LIMITS.passwordMinLength), default: f(D.customDb.passwordMinLength), meaning: "Password complexity: minimum length." },
+    {
+        key: "customDb.passwordMinLength",
+        type: range(CONFIG_LIMITS.passwordMinLength),
+        default: f(D.customDb.passwordMinLength),
+        meaning: "Password complexity: minimum length.",
+    },
     {
         key: "customDb.passwordHistory",
         type: "`{enable, size}`",
@@ -160,7 +211,12 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
         default: f(D.customDb.passwordDictionary),
         meaning: `Refuse common passwords, plus \`entries\` (at most ${CONFIG_LIMITS.dictionaryEntries}, each at most ${CONFIG_LIMITS.dictionaryEntryChars} characters).`,
     },
-    { key: "customDb.passwordNoPersonalInfo", type: "bool", default: f(D.customDb.passwordNoPersonalInfo), meaning: "Refuse passwords containing the user's name or email." },
+    {
+        key: "customDb.passwordNoPersonalInfo",
+        type: "bool",
+        default: f(D.customDb.passwordNoPersonalInfo),
+        meaning: "Refuse passwords containing the user's name or email.",
+    },
     { key: "customDb.mfa", type: "`{active, returnEnrollSettings}`", default: f(D.customDb.mfa), meaning: "MFA on the connection." },
     { key: "customDb.bruteForceProtection", type: "bool", default: f(D.customDb.bruteForceProtection), meaning: "" },
     { key: "customDb.disableSelfServiceChangePassword", type: "bool", default: f(D.customDb.disableSelfServiceChangePassword), meaning: "" },
@@ -205,12 +261,18 @@ export const CONFIG_REFERENCE: readonly ConfigReferenceRow[] = [
         default: f(D.managementToken.refreshBeforeSeconds),
         meaning: "Renew the token in Vault when it expires within this window.",
     },
-    { key: "postLogin.keepBindings", type: "`{before, after}` of Action names", default: f(D.postLogin.keepBindings), meaning: "Other Actions kept bound to post-login, before / after the stack's." },
+    {
+        key: "postLogin.keepBindings",
+        type: "`{before, after}` of Action names",
+        default: f(D.postLogin.keepBindings),
+        meaning: "Other Actions kept bound to post-login, before / after the stack's.",
+    },
     {
         key: "supabaseAuth.enabled",
         type: "bool",
         default: `${f(D.supabaseAuth.enabled)} (true in the committed dev, staging, prod)`,
-        meaning: "Supabase third-party auth: register the tenant with the project, `role: authenticated` in the tokens, the reader's grants and policies for `authenticated`. Needs `supabase`.",
+        meaning:
+            "Supabase third-party auth: register the tenant with the project, `role: authenticated` in the tokens, the reader's grants and policies for `authenticated`. Needs `supabase`.",
     },
     { key: "supabaseAuth.projectRef", type: "20 lower-case letters", default: "required when enabled", meaning: "The Supabase project (`<ref>.supabase.co`)." },
     { key: "supabaseAuth.apiUrl", type: "https URL", default: f(D.supabaseAuth.apiUrl), meaning: "Supabase's Management API." },
@@ -225,7 +287,11 @@ export const CONFIG_REFERENCE_END = "<!-- /config-reference -->";
 /** The table, as Markdown. */
 export function configReferenceTable(rows: readonly ConfigReferenceRow[] = CONFIG_REFERENCE): string {
     const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-    return [line(["Key", "Type", "Default", "Meaning"]), line(["---", "---", "---", "---"]), ...rows.map((r) => line([code(r.key), r.type, r.default, r.meaning]).replace(/ {2}\|$/, " |"))].join("\n");
+    return [
+        line(["Key", "Type", "Default", "Meaning"]),
+        line(["---", "---", "---", "---"]),
+        ...rows.map((r) => line([code(r.key), r.type, r.default, r.meaning]).replace(/ {2}\|$/, " |")),
+    ].join("\n");
 }
 
 /** `readme` with the text between the markers replaced by the table. Throws when the markers are not there, once each, in order. */

@@ -27,7 +27,12 @@ export function stackFileTenant(project: string, text: string): string | undefin
     if (lines.some((l) => new RegExp(`^\\s+${project}:postgresOnly:\\s*["']?true["']?\\s*(#.*)?$`).test(l))) return undefined;
     const start = lines.findIndex((l) => new RegExp(`^(\\s+)${project}:auth0:`).test(l));
     if (start < 0) return undefined;
-    const clean = (v: string) => v.replace(/\s+#.*$/, "").trim().replace(/^["']|["']$/g, "").toLowerCase() || undefined;
+    const clean = (v: string) =>
+        v
+            .replace(/\s+#.*$/, "")
+            .trim()
+            .replace(/^["']|["']$/g, "")
+            .toLowerCase() || undefined;
     const head = lines[start]!;
     const flow = /:auth0:\s*\{(.*)\}/.exec(head);
     if (flow) {

@@ -53,7 +53,9 @@ export function parseCaCertificate(text: string, now: Date = new Date()): CaCert
         const label = m[1]!;
         const n = i + 1;
         if (/PRIVATE KEY/.test(label)) {
-            problems.push(`block ${n} is a private key (BEGIN ${label}): a CA certificate is public, a key never belongs in the stack config; remove it and treat that key as exposed`);
+            problems.push(
+                `block ${n} is a private key (BEGIN ${label}): a CA certificate is public, a key never belongs in the stack config; remove it and treat that key as exposed`,
+            );
             return;
         }
         if (label !== "CERTIFICATE") {
@@ -81,5 +83,9 @@ export function parseCaCertificate(text: string, now: Date = new Date()): CaCert
             ],
         };
     }
-    return { ok: true, pem, certificates: certificates.map((x) => ({ subject: commonName(x), validTo: new Date(x.validTo), fingerprint256: x.fingerprint256 })) };
+    return {
+        ok: true,
+        pem,
+        certificates: certificates.map((x) => ({ subject: commonName(x), validTo: new Date(x.validTo), fingerprint256: x.fingerprint256 })),
+    };
 }

@@ -71,9 +71,13 @@ async function adopt(news: UsersTableAdoptionInputs): Promise<UsersTableAdoption
     try {
         const report = await withClient(news.connection, (client) => adoptUsersTable(client, news));
         if (report.status === "already-applied") {
-            console.warn(`UsersTableAdoption ${news.source}: ${news.userStore.id} is already applied in schema ${news.schema}: nothing adopted, ${news.source} is left as it is.`);
+            console.warn(
+                `UsersTableAdoption ${news.source}: ${news.userStore.id} is already applied in schema ${news.schema}: nothing adopted, ${news.source} is left as it is.`,
+            );
         } else {
-            console.warn(`UsersTableAdoption: adopted ${report.rows} row(s) of ${news.source} as ${news.schema}.users.${report.notes.map((n) => `\n  - ${n}`).join("")}`);
+            console.warn(
+                `UsersTableAdoption: adopted ${report.rows} row(s) of ${news.source} as ${news.schema}.users.${report.notes.map((n) => `\n  - ${n}`).join("")}`,
+            );
         }
         return { ...news, status: report.status, rows: report.rows, notes: report.notes };
     } catch (err) {
@@ -106,7 +110,11 @@ export const usersTableAdoptionProvider: pulumi.dynamic.ResourceProvider<UsersTa
     async diff(_id, olds, news) {
         if (containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
         const changes =
-            olds.source !== news.source || olds.schema !== news.schema || olds.owner !== news.owner || !sameValue(olds.connection, news.connection) || olds.userStore?.checksum !== news.userStore.checksum;
+            olds.source !== news.source ||
+            olds.schema !== news.schema ||
+            olds.owner !== news.owner ||
+            !sameValue(olds.connection, news.connection) ||
+            olds.userStore?.checksum !== news.userStore.checksum;
         return { changes, replaces: [], deleteBeforeReplace: false };
     },
 

@@ -49,7 +49,6 @@ export interface ClientConnectionsOutputs extends Omit<ClientConnectionsInputs, 
     removed: string[];
 }
 
-
 /** Problems with the inputs, each naming the field; never quotes the secret. */
 export function clientConnectionsProblems(news: ClientConnectionsInputs): Problem[] {
     const problems: Problem[] = [];
@@ -61,7 +60,8 @@ export function clientConnectionsProblems(news: ClientConnectionsInputs): Proble
         }
     }
     if (typeof news.clientSecret !== "string" || news.clientSecret === "") problems.push(problem("clientSecret", "required"));
-    if (!Array.isArray(news.allowedConnections) || news.allowedConnections.length === 0) problems.push(problem("allowedConnections", "at least one connection name"));
+    if (!Array.isArray(news.allowedConnections) || news.allowedConnections.length === 0)
+        problems.push(problem("allowedConnections", "at least one connection name"));
     if (!Array.isArray(news.clientIds) || news.clientIds.length === 0) problems.push(problem("clientIds", "at least one client id"));
     return problems;
 }

@@ -32,8 +32,12 @@ export function sameValue(a: unknown, b: unknown): boolean {
         return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
     }
     if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
-        const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined).sort();
-        const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined).sort();
+        const ka = Object.keys(a)
+            .filter((k) => (a as Record<string, unknown>)[k] !== undefined)
+            .sort();
+        const kb = Object.keys(b)
+            .filter((k) => (b as Record<string, unknown>)[k] !== undefined)
+            .sort();
         return sameValue(ka, kb) && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
     }
     return false;

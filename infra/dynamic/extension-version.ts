@@ -47,7 +47,8 @@ export function requiredExtensionProblems(value: unknown, property: string): Pro
     const problems: Problem[] = [];
     if (!v || typeof v !== "object") return [problem(property, "must be an object with name and minVersion")];
     if (typeof v.name !== "string" || !/^[a-z_][a-z0-9_]*$/.test(v.name)) problems.push(problem(`${property}.name`, "must be an extension name"));
-    if (typeof v.minVersion !== "string" || versionParts(v.minVersion).length === 0) problems.push(problem(`${property}.minVersion`, "must be a version such as 0.4.6"));
+    if (typeof v.minVersion !== "string" || versionParts(v.minVersion).length === 0)
+        problems.push(problem(`${property}.minVersion`, "must be a version such as 0.4.6"));
     if (v.reason !== undefined && typeof v.reason !== "string") problems.push(problem(`${property}.reason`, "must be a string"));
     return problems;
 }
@@ -64,11 +65,18 @@ export async function extensionVersions(client: ClientBase, name: string): Promi
 }
 
 /** Why the database's version of the extension will not do for `what`, or undefined. */
-export function extensionVersionProblem(property: string, what: string, req: RequiredExtension, found: { installed?: string; available?: string }): Problem | undefined {
+export function extensionVersionProblem(
+    property: string,
+    what: string,
+    req: RequiredExtension,
+    found: { installed?: string; available?: string },
+): Problem | undefined {
     const needs = `${what} needs ${req.name} ${req.minVersion} or later${req.reason ? ` (${req.reason})` : ""}`;
     const update = `update it first (ALTER EXTENSION ${req.name} UPDATE; on Supabase a project gets newer extensions with a newer Postgres image: Project Settings > Infrastructure)`;
     if (found.installed !== undefined) {
-        return versionOlderThan(found.installed, req.minVersion) ? problem(property, `${req.name} ${found.installed} is installed; ${needs}: ${update}`) : undefined;
+        return versionOlderThan(found.installed, req.minVersion)
+            ? problem(property, `${req.name} ${found.installed} is installed; ${needs}: ${update}`)
+            : undefined;
     }
     if (found.available !== undefined) {
         return versionOlderThan(found.available, req.minVersion)
@@ -82,7 +90,12 @@ export function extensionVersionProblem(property: string, what: string, req: Req
  * The extension-version problem for a resource's database, or undefined: also when the database
  * cannot be reached (a preview without access; `create` checks again).
  */
-export async function extensionVersionProblemIfReachable(connection: PgConnectionInfo, property: string, what: string, req: RequiredExtension): Promise<Problem | undefined> {
+export async function extensionVersionProblemIfReachable(
+    connection: PgConnectionInfo,
+    property: string,
+    what: string,
+    req: RequiredExtension,
+): Promise<Problem | undefined> {
     let found: { installed?: string; available?: string };
     try {
         found = await withClient(connection, (client) => extensionVersions(client, req.name));

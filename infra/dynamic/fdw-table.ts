@@ -1,17 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
 import { ident } from "../postgres/privileges";
-import {
-    asError,
-    connectionProblems,
-    containsUnknown,
-    identifierProblem,
-    optionsSql,
-    parseCatalogOptions,
-    quoteLiteral,
-    sameValue,
-    sqlState,
-} from "./common";
+import { asError, connectionProblems, containsUnknown, identifierProblem, optionsSql, parseCatalogOptions, quoteLiteral, sameValue, sqlState } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
 import { assertNoProblems, checkFailures, Problem, problem } from "./problems";
 import { withSecretOutputs } from "./secret-outputs";
@@ -279,7 +269,12 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
                       [props.schema, props.readerFunction],
                   )
                 : undefined;
-            return { server: row.server, options: parseCatalogOptions(row.options), columns: columns.rows, readerFunction: reader?.rowCount ? props.readerFunction : undefined };
+            return {
+                server: row.server,
+                options: parseCatalogOptions(row.options),
+                columns: columns.rows,
+                readerFunction: reader?.rowCount ? props.readerFunction : undefined,
+            };
         });
         if (!found) return {};
         return { id, props: { ...props, ...found } };
@@ -289,7 +284,8 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
         assertNoProblems(`ForeignTable ${news.schema}.${news.name}`, inputProblems(news));
         const actions = alterActions(olds, news);
         const statements = actions.length > 0 ? [`ALTER FOREIGN TABLE ${tableName(news)} ${actions.join(", ")}`] : [];
-        if (olds.readerFunction && olds.readerFunction !== news.readerFunction) statements.push(`DROP FUNCTION IF EXISTS ${ident(news.schema)}.${ident(olds.readerFunction)}()`);
+        if (olds.readerFunction && olds.readerFunction !== news.readerFunction)
+            statements.push(`DROP FUNCTION IF EXISTS ${ident(news.schema)}.${ident(olds.readerFunction)}()`);
         // Re-created every time: the same text, and PUBLIC's EXECUTE revoked again.
         if (news.readerFunction) statements.push(...readerFunctionSql(news, news.readerFunction, true));
         if (statements.length > 0) await inTransaction(news.connection, `ForeignTable ${news.schema}.${news.name}: cannot alter`, statements);
@@ -298,7 +294,12 @@ export const foreignTableProvider: pulumi.dynamic.ResourceProvider<ForeignTableI
 
     async delete(id, props) {
         const reader = props.readerFunction ? [`DROP FUNCTION IF EXISTS ${ident(props.schema)}.${ident(props.readerFunction)}()`] : [];
-        await inTransaction(props.connection, `ForeignTable ${id}: cannot drop`, [...reader, `DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`], `ForeignTable ${id}`);
+        await inTransaction(
+            props.connection,
+            `ForeignTable ${id}: cannot drop`,
+            [...reader, `DROP FOREIGN TABLE IF EXISTS ${tableName(props)} RESTRICT`],
+            `ForeignTable ${id}`,
+        );
     },
 };
 

@@ -1,19 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { PgConnectionInfo, withClient } from "./connection";
 import { ident } from "../postgres/privileges";
-import {
-    asError,
-    execute,
-    connectionProblems,
-    containsUnknown,
-    identifierProblem,
-    qualifiedIdent,
-    qualifiedNameProblem,
-    sameValue,
-} from "./common";
+import { asError, execute, connectionProblems, containsUnknown, identifierProblem, qualifiedIdent, qualifiedNameProblem, sameValue } from "./common";
 import { reachesAnotherDatabase } from "./database-identity";
 import { assertNoProblems, checkFailures, Problem, problemText } from "./problems";
-import { extensionVersionProblemIfReachable, extensionVersions, extensionVersionProblem, RequiredExtension, requiredExtensionProblems } from "./extension-version";
+import {
+    extensionVersionProblemIfReachable,
+    extensionVersions,
+    extensionVersionProblem,
+    RequiredExtension,
+    requiredExtensionProblems,
+} from "./extension-version";
 import { withSecretOutputs } from "./secret-outputs";
 
 export interface ForeignDataWrapperInputs {
@@ -58,7 +55,12 @@ function inputProblems(news: ForeignDataWrapperInputs): Problem[] {
 /** Fails, naming the versions, when the database's version of the wrapper's extension is too old. */
 async function assertExtensionVersion(client: Parameters<typeof extensionVersions>[0], inputs: ForeignDataWrapperInputs): Promise<void> {
     if (!inputs.extension) return;
-    const problem = extensionVersionProblem("extension", `the foreign data wrapper ${inputs.name}`, inputs.extension, await extensionVersions(client, inputs.extension.name));
+    const problem = extensionVersionProblem(
+        "extension",
+        `the foreign data wrapper ${inputs.name}`,
+        inputs.extension,
+        await extensionVersions(client, inputs.extension.name),
+    );
     if (problem) throw new Error(problemText(problem));
 }
 

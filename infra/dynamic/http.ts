@@ -47,7 +47,10 @@ export async function requestJson(
         const j = json as { message?: unknown; error?: unknown; msg?: unknown } | undefined;
         const said = [j?.message, j?.msg, j?.error].find((m): m is string => typeof m === "string") ?? "no message";
         const tries = outcome.exhausted && outcome.attempts > 1 ? ` after ${outcome.attempts} attempts (retry bound reached)` : "";
-        const redacted = said.slice(0, 200).replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, "[redacted token]").replace(/\bsbp_[A-Za-z0-9]+/g, "[redacted token]");
+        const redacted = said
+            .slice(0, 200)
+            .replace(/eyJ[\w-]+\.[\w-]+\.?[\w-]*/g, "[redacted token]")
+            .replace(/\bsbp_[A-Za-z0-9]+/g, "[redacted token]");
         throw new Error(`${where}: HTTP ${status} ${redacted}${tries}`);
     }
     return { status, json };

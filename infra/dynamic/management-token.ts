@@ -63,7 +63,8 @@ function urlProblem(property: string, value: unknown): Problem | undefined {
     if (typeof value !== "string" || !URL.canParse(value)) return problem(property, "must be an absolute URL");
     const u = new URL(value);
     if (u.username || u.password) return problem(property, "must not carry credentials");
-    if (u.protocol !== "https:" && !(u.protocol === "http:" && isLoopbackHost(u.hostname))) return problem(property, "must be an https URL (http only on loopback)");
+    if (u.protocol !== "https:" && !(u.protocol === "http:" && isLoopbackHost(u.hostname)))
+        return problem(property, "must be an https URL (http only on loopback)");
     return undefined;
 }
 
@@ -71,8 +72,10 @@ function urlProblem(property: string, value: unknown): Problem | undefined {
 export function tokenInputProblems(news: ManagementApiTokenInputs): Problem[] {
     const problems: Problem[] = [];
     for (const p of [urlProblem("tokenUrl", news.tokenUrl), urlProblem("audience", news.audience)]) if (p) problems.push(p);
-    if (!containsUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === "")) problems.push(problem("clientId", "required, a non-empty string"));
-    if (!containsUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === "")) problems.push(problem("clientSecret", "required, a non-empty string"));
+    if (!containsUnknown(news.clientId) && (typeof news.clientId !== "string" || news.clientId.trim() === ""))
+        problems.push(problem("clientId", "required, a non-empty string"));
+    if (!containsUnknown(news.clientSecret) && (typeof news.clientSecret !== "string" || news.clientSecret === ""))
+        problems.push(problem("clientSecret", "required, a non-empty string"));
     const refresh = news.refreshBeforeSeconds;
     if (!containsUnknown(refresh) && (typeof refresh !== "number" || !Number.isInteger(refresh) || refresh < 0)) {
         problems.push(problem("refreshBeforeSeconds", "must be a whole number of seconds, 0 or more"));
@@ -133,7 +136,12 @@ async function requestToken(inputs: ManagementApiTokenInputs): Promise<TokenAnsw
                 const res = await fetch(endpoint, {
                     method: "POST",
                     headers: { "content-type": "application/json", accept: "application/json" },
-                    body: JSON.stringify({ grant_type: "client_credentials", client_id: inputs.clientId, client_secret: inputs.clientSecret, audience: inputs.audience }),
+                    body: JSON.stringify({
+                        grant_type: "client_credentials",
+                        client_id: inputs.clientId,
+                        client_secret: inputs.clientSecret,
+                        audience: inputs.audience,
+                    }),
                     // The body carries the client secret: never follow a redirect elsewhere.
                     redirect: "error",
                     signal: AbortSignal.timeout(timeoutMs),

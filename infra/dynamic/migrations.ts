@@ -68,7 +68,12 @@ function inputProblems(news: MigrationsInputs): Problem[] {
 function stateProblems(olds: Partial<MigrationsOutputs> | undefined, news: MigrationsInputs): Problem[] {
     const problems: Problem[] = [];
     if (olds && typeof olds.schema === "string" && !containsUnknown(news.schema) && olds.schema !== news.schema) {
-        problems.push(problem("schema", `cannot change from "${olds.schema}" to "${news.schema}": the tables live in "${olds.schema}"; add a new Migrations resource for the new schema`));
+        problems.push(
+            problem(
+                "schema",
+                `cannot change from "${olds.schema}" to "${news.schema}": the tables live in "${olds.schema}"; add a new Migrations resource for the new schema`,
+            ),
+        );
     }
     const previous = olds?.migrations;
     if (!Array.isArray(previous) || containsUnknown(news.migrations) || !Array.isArray(news.migrations)) return problems;
@@ -79,7 +84,12 @@ function stateProblems(olds: Partial<MigrationsOutputs> | undefined, news: Migra
     const changed = done.filter((id) => now.has(id) && before.has(id) && now.get(id) !== before.get(id));
     const removed = done.filter((id) => !now.has(id));
     if (changed.length > 0) {
-        problems.push(problem("migrations", `applied migration(s) ${changed.join(", ")} changed since they ran (checksum differs from the state); never edit an applied migration, add a new one`));
+        problems.push(
+            problem(
+                "migrations",
+                `applied migration(s) ${changed.join(", ")} changed since they ran (checksum differs from the state); never edit an applied migration, add a new one`,
+            ),
+        );
     }
     if (removed.length > 0) {
         problems.push(problem("migrations", `applied migration(s) ${removed.join(", ")} are no longer in the program; never remove an applied migration`));

@@ -119,13 +119,15 @@ export function retryPolicyProblems(value: unknown, property = "retry"): Problem
     const whole = (key: string, min: number, max: number) => {
         const x = v[key];
         if (x === undefined) return;
-        if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) problems.push(problem(`${property}.${key}`, `must be a whole number from ${min} to ${max}`));
+        if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max)
+            problems.push(problem(`${property}.${key}`, `must be a whole number from ${min} to ${max}`));
     };
     whole("maxAttempts", 1, 10);
     whole("maxTotalWaitMs", 0, 300_000);
     whole("baseDelayMs", 0, 60_000);
     whole("maxDelayMs", 0, 120_000);
-    for (const key of Object.keys(v)) if (!["maxAttempts", "maxTotalWaitMs", "baseDelayMs", "maxDelayMs"].includes(key)) problems.push(problem(`${property}.${key}`, "unknown"));
+    for (const key of Object.keys(v))
+        if (!["maxAttempts", "maxTotalWaitMs", "baseDelayMs", "maxDelayMs"].includes(key)) problems.push(problem(`${property}.${key}`, "unknown"));
     return problems;
 }
 

@@ -44,7 +44,10 @@ function inputProblems(news: DatabaseSecurityInputs): Problem[] {
         if (!Array.isArray(m.definerFunctions)) problems.push(problem("model.definerFunctions", "must be an array of { schema, name }"));
         else {
             m.definerFunctions.forEach((f, i) => {
-                for (const p of [identifierProblem(`model.definerFunctions[${i}].schema`, f?.schema), identifierProblem(`model.definerFunctions[${i}].name`, f?.name)]) {
+                for (const p of [
+                    identifierProblem(`model.definerFunctions[${i}].schema`, f?.schema),
+                    identifierProblem(`model.definerFunctions[${i}].name`, f?.name),
+                ]) {
                     if (p) problems.push(p);
                 }
             });
@@ -104,8 +107,7 @@ export const databaseSecurityProvider: pulumi.dynamic.ResourceProvider<DatabaseS
 
     async diff(_id, olds, news) {
         if (containsUnknown(news)) return { changes: true, replaces: [], deleteBeforeReplace: false };
-        const changes =
-            (news.drift ?? []).length > 0 || !sameValue(olds.model, news.model) || !sameValue(olds.connection, news.connection);
+        const changes = (news.drift ?? []).length > 0 || !sameValue(olds.model, news.model) || !sameValue(olds.connection, news.connection);
         return { changes, replaces: [], deleteBeforeReplace: false };
     },
 

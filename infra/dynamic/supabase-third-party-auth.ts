@@ -56,10 +56,12 @@ export function thirdPartyAuthProblems(news: Partial<ThirdPartyAuthInputs>): Pro
     if (!api || !(api.protocol === "https:" || (api.protocol === "http:" && isLoopbackHost(api.hostname)))) {
         problems.push(problem("apiUrl", "must be an https URL (http only on loopback)"));
     }
-    if (typeof news.projectRef !== "string" || !PROJECT_REF.test(news.projectRef)) problems.push(problem("projectRef", "must be a Supabase project ref (20 lower-case letters)"));
+    if (typeof news.projectRef !== "string" || !PROJECT_REF.test(news.projectRef))
+        problems.push(problem("projectRef", "must be a Supabase project ref (20 lower-case letters)"));
     if (typeof news.accessToken !== "string" || news.accessToken.trim() === "") problems.push(problem("accessToken", "required, a Supabase access token"));
     const issuer = typeof news.oidcIssuerUrl === "string" && URL.canParse(news.oidcIssuerUrl) ? new URL(news.oidcIssuerUrl) : undefined;
-    if (!issuer || issuer.protocol !== "https:" || !news.oidcIssuerUrl!.endsWith("/")) problems.push(problem("oidcIssuerUrl", "must be the tenant's https issuer, ending in / (https://<domain>/)"));
+    if (!issuer || issuer.protocol !== "https:" || !news.oidcIssuerUrl!.endsWith("/"))
+        problems.push(problem("oidcIssuerUrl", "must be the tenant's https issuer, ending in / (https://<domain>/)"));
     problems.push(...retryPolicyProblems(news.retry));
     return problems;
 }
@@ -70,7 +72,10 @@ function endpoint(inputs: ThirdPartyAuthInputs, id?: string): string {
 }
 
 async function list(inputs: ThirdPartyAuthInputs): Promise<Integration[]> {
-    const { json } = await requestJson(`SupabaseThirdPartyAuth ${inputs.projectRef}: list`, "GET", endpoint(inputs), { token: inputs.accessToken, policy: retryPolicy(inputs.retry) });
+    const { json } = await requestJson(`SupabaseThirdPartyAuth ${inputs.projectRef}: list`, "GET", endpoint(inputs), {
+        token: inputs.accessToken,
+        policy: retryPolicy(inputs.retry),
+    });
     if (!Array.isArray(json)) throw new Error(`SupabaseThirdPartyAuth ${inputs.projectRef}: list: the answer is not a list`);
     return json as Integration[];
 }
@@ -86,7 +91,8 @@ export const thirdPartyAuthProvider: pulumi.dynamic.ResourceProvider<ThirdPartyA
 
     async diff(_id, olds, news) {
         const replaces = (["apiUrl", "projectRef", "oidcIssuerUrl"] as const).filter((k) => olds[k] !== news[k]);
-        const changes = replaces.length > 0 || olds.accessToken !== news.accessToken || JSON.stringify(olds.retry ?? null) !== JSON.stringify(news.retry ?? null);
+        const changes =
+            replaces.length > 0 || olds.accessToken !== news.accessToken || JSON.stringify(olds.retry ?? null) !== JSON.stringify(news.retry ?? null);
         return { changes, replaces, deleteBeforeReplace: true };
     },
 

@@ -51,8 +51,10 @@ function inputProblems(news: VaultSecretInputs): Problem[] {
         problems.push(problem("description", "must not contain a NUL character (Postgres text cannot hold one)"));
     }
     // Never quote the value: it is the secret.
-    if (!containsUnknown(news.secret) && (typeof news.secret !== "string" || news.secret === "")) problems.push(problem("secret", "required, a non-empty string"));
-    else if (typeof news.secret === "string" && news.secret.includes(NUL)) problems.push(problem("secret", "must not contain a NUL character (Postgres text cannot hold one)"));
+    if (!containsUnknown(news.secret) && (typeof news.secret !== "string" || news.secret === ""))
+        problems.push(problem("secret", "required, a non-empty string"));
+    else if (typeof news.secret === "string" && news.secret.includes(NUL))
+        problems.push(problem("secret", "must not contain a NUL character (Postgres text cannot hold one)"));
     return problems;
 }
 

@@ -154,7 +154,9 @@ export async function readTemplateTable(client: ClientBase, source: string): Pro
            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1 ORDER BY i.relname`,
         [r.oid],
     );
-    const triggers = await client.query<{ name: string }>("SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal ORDER BY tgname", [r.oid]);
+    const triggers = await client.query<{ name: string }>("SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal ORDER BY tgname", [
+        r.oid,
+    ]);
     const policies = await client.query<{ name: string }>("SELECT polname AS name FROM pg_policy WHERE polrelid = $1 ORDER BY polname", [r.oid]);
     const grantees = await client.query<{ grantee: string }>(
         `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee
@@ -209,9 +211,11 @@ export function templateShapeProblems(t: TemplateTable, schema: string): string[
         }
     }
     const pk = t.constraints.find((c) => c.type === "p");
-    if (pk && (pk.columns.length !== 1 || pk.columns[0] !== "id")) problems.push(`${where}'s primary key ${pk.name} is on (${pk.columns.join(", ")}), not (id)`);
+    if (pk && (pk.columns.length !== 1 || pk.columns[0] !== "id"))
+        problems.push(`${where}'s primary key ${pk.name} is on (${pk.columns.join(", ")}), not (id)`);
     for (const name of OWN_OBJECTS.constraints) {
-        if (t.constraints.some((c) => c.name === name)) problems.push(`${where} already has a constraint ${name}, a name the user store uses: rename or drop it first`);
+        if (t.constraints.some((c) => c.name === name))
+            problems.push(`${where} already has a constraint ${name}, a name the user store uses: rename or drop it first`);
     }
     for (const name of OWN_OBJECTS.indexes) {
         if (t.indexes.some((i) => i.name === name)) problems.push(`${where} already has an index ${name}, a name the user store uses: rename or drop it first`);
@@ -223,7 +227,9 @@ export function templateShapeProblems(t: TemplateTable, schema: string): string[
         if (t.policies.includes(name)) problems.push(`${where} already has a policy ${name}, a name the user store uses: rename or drop it first`);
     }
     if (t.owner !== t.currentUser && !t.superuser) {
-        problems.push(`${where} is owned by ${t.owner}, not by ${t.currentUser} (the stack's admin user, who adopts it): as ${t.owner} or a superuser, ALTER TABLE ${qualified(t)} OWNER TO ${ident(t.currentUser)}`);
+        problems.push(
+            `${where} is owned by ${t.owner}, not by ${t.currentUser} (the stack's admin user, who adopts it): as ${t.owner} or a superuser, ALTER TABLE ${qualified(t)} OWNER TO ${ident(t.currentUser)}`,
+        );
     }
     if (t.dependentViews.length > 0) {
         problems.push(`views depend on ${where} (${t.dependentViews.join(", ")}): drop them first and create them again on ${schema}.users after the adoption`);
@@ -256,14 +262,19 @@ export async function templateRowProblems(client: ClientBase, t: TemplateTable):
 
     const noId = await named(`SELECT id::text AS id, email::text AS email FROM ${table} WHERE id IS NULL ORDER BY email`, row);
     if (noId) problems.push(`${noId.total} row(s) of ${where} have no id: ${noId.text}`);
-    const sameId = await named(`SELECT id::text AS id, count(*) AS n FROM ${table} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1 ORDER BY id`, (r) => `id ${String(r.id)} (${String(r.n)} rows)`);
+    const sameId = await named(
+        `SELECT id::text AS id, count(*) AS n FROM ${table} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1 ORDER BY id`,
+        (r) => `id ${String(r.id)} (${String(r.n)} rows)`,
+    );
     if (sameId) problems.push(`${sameId.total} id(s) of ${where} are on more than one row: ${sameId.text}`);
     const badEmail = await named(
         `SELECT id::text AS id, email::text AS email FROM ${table} WHERE email IS NULL OR NOT (${EMAIL_CHECK.replace(/email/g, "email::text")}) ORDER BY id`,
         row,
     );
     if (badEmail) {
-        problems.push(`${badEmail.total} row(s) of ${where} have no email or one the user store refuses (3 to 320 characters, no surrounding spaces, an @ after the first character): ${badEmail.text}`);
+        problems.push(
+            `${badEmail.total} row(s) of ${where} have no email or one the user store refuses (3 to 320 characters, no surrounding spaces, an @ after the first character): ${badEmail.text}`,
+        );
     }
     const caseTwins = await named(
         `SELECT lower(email::text) AS key, array_agg(id::text ORDER BY id) AS ids, array_agg(email::text ORDER BY id) AS emails
@@ -275,7 +286,10 @@ export async function templateRowProblems(client: ClientBase, t: TemplateTable):
             `${caseTwins.total} email(s) of ${where} are on more than one row, differing only in case (the user store finds a user by email ignoring case, so only one of each can log in): ${caseTwins.text}. Merge or delete the extra rows (and their Auth0 users) first`,
         );
     }
-    const badHash = await named(`SELECT id::text AS id, email::text AS email FROM ${table} WHERE password IS NULL OR password !~ ${quoteLiteral(BCRYPT)} ORDER BY id`, row);
+    const badHash = await named(
+        `SELECT id::text AS id, email::text AS email FROM ${table} WHERE password IS NULL OR password !~ ${quoteLiteral(BCRYPT)} ORDER BY id`,
+        row,
+    );
     if (badHash) problems.push(`${badHash.total} row(s) of ${where} have a password that is not a bcrypt hash ($2a$, $2b$ or $2y$): ${badHash.text}`);
     if (hasNickname) {
         const longNick = await named(`SELECT id::text AS id, email::text AS email FROM ${table} WHERE char_length(nickname::text) > 255 ORDER BY id`, row);
@@ -318,7 +332,11 @@ export function adoptionStatements(t: TemplateTable, schema: string): string[] {
     const dropDefault = (name: string, as = name) => (column(name)!.default !== null ? [`ALTER TABLE ${users} ALTER COLUMN ${as} DROP DEFAULT`] : []);
     out.push(...toText("email"), ...dropDefault("email"), `ALTER TABLE ${users} ALTER COLUMN email SET NOT NULL`);
     out.push(`ALTER TABLE ${users} ADD CONSTRAINT users_email_check CHECK (${EMAIL_CHECK})`);
-    out.push(...toText("password", "password_hash"), ...dropDefault("password", "password_hash"), `ALTER TABLE ${users} ALTER COLUMN password_hash SET NOT NULL`);
+    out.push(
+        ...toText("password", "password_hash"),
+        ...dropDefault("password", "password_hash"),
+        `ALTER TABLE ${users} ALTER COLUMN password_hash SET NOT NULL`,
+    );
     out.push(`ALTER TABLE ${users} ADD CONSTRAINT users_password_hash_check CHECK (${HASH_CHECK})`);
     if (has("nickname")) {
         out.push(...toText("nickname"), ...dropDefault("nickname"));
@@ -334,9 +352,14 @@ export function adoptionStatements(t: TemplateTable, schema: string): string[] {
         out.push(`ALTER TABLE ${users} ADD COLUMN email_verified boolean NOT NULL DEFAULT false`);
     }
     for (const meta of ["app_metadata", "user_metadata"]) {
-        out.push(`ALTER TABLE ${users} ADD COLUMN ${meta} jsonb NOT NULL DEFAULT '{}'::jsonb CONSTRAINT users_${meta}_check CHECK (jsonb_typeof(${meta}) = 'object')`);
+        out.push(
+            `ALTER TABLE ${users} ADD COLUMN ${meta} jsonb NOT NULL DEFAULT '{}'::jsonb CONSTRAINT users_${meta}_check CHECK (jsonb_typeof(${meta}) = 'object')`,
+        );
     }
-    out.push(`ALTER TABLE ${users} ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()`, `ALTER TABLE ${users} ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()`);
+    out.push(
+        `ALTER TABLE ${users} ADD COLUMN created_at timestamptz NOT NULL DEFAULT now()`,
+        `ALTER TABLE ${users} ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now()`,
+    );
     return out;
 }
 
@@ -344,7 +367,8 @@ export function adoptionStatements(t: TemplateTable, schema: string): string[] {
 function adoptionNotes(t: TemplateTable, schema: string, emailVerifiedNulls: number): string[] {
     const notes: string[] = [];
     const ours = new Set([...Object.keys(TEMPLATE_COLUMNS), ...ADDED_COLUMNS]);
-    if (t.schema !== schema || t.name !== TABLES.users) notes.push(`${t.schema}.${t.name} becomes ${schema}.${TABLES.users}: anything that queries it by its old name must use the new one`);
+    if (t.schema !== schema || t.name !== TABLES.users)
+        notes.push(`${t.schema}.${t.name} becomes ${schema}.${TABLES.users}: anything that queries it by its old name must use the new one`);
     if (t.owner !== t.currentUser) notes.push(`ownership passes from ${t.owner} to ${t.currentUser}`);
     const extra = t.columns.filter((c) => !ours.has(c.name)).map((c) => c.name);
     if (extra.length > 0) notes.push(`columns of your own kept (the scripts ignore them): ${extra.join(", ")}`);
@@ -354,7 +378,8 @@ function adoptionNotes(t: TemplateTable, schema: string, emailVerifiedNulls: num
     const indexes = t.indexes.filter((i) => i.constraint === null).map((i) => i.name);
     if (indexes.length > 0) notes.push(`indexes of your own kept: ${indexes.join(", ")}`);
     if (t.triggers.length > 0) notes.push(`triggers of your own kept: ${t.triggers.join(", ")}`);
-    if (t.policies.length > 0) notes.push(`row-level security policies of your own kept (listed, never dropped, by DatabaseSecurity): ${t.policies.join(", ")}`);
+    if (t.policies.length > 0)
+        notes.push(`row-level security policies of your own kept (listed, never dropped, by DatabaseSecurity): ${t.policies.join(", ")}`);
     if (t.grantees.length > 0) notes.push(`privileges on the table revoked from ${t.grantees.join(", ")} (the stack grants its own roles what they need)`);
     if (emailVerifiedNulls > 0) notes.push(`${emailVerifiedNulls} row(s) with email_verified NULL set to false`);
     notes.push("created_at and updated_at of the existing rows are the adoption's time (the template records neither)");
@@ -384,7 +409,13 @@ export async function inspectAdoption(client: ClientBase, args: AdoptUsersArgs):
         const nulls = t.columns.some((c) => c.name === "email_verified")
             ? Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(t)} WHERE email_verified IS NULL`)).rows[0]!.n)
             : 0;
-        return { ...base, rows, status: problems.length > 0 ? "refused" : "ready", problems, notes: problems.length > 0 ? [] : adoptionNotes(t, args.schema, nulls) };
+        return {
+            ...base,
+            rows,
+            status: problems.length > 0 ? "refused" : "ready",
+            problems,
+            notes: problems.length > 0 ? [] : adoptionNotes(t, args.schema, nulls),
+        };
     } finally {
         await client.query("ROLLBACK");
     }
@@ -414,7 +445,10 @@ export async function adoptUsersTable(client: ClientBase, args: AdoptUsersArgs):
                 throw new Error(`schema ${args.schema} holds the user store of another stack (role prefix ${plan.owner}; this stack's is ${args.owner})`);
             }
             const t = await readTemplateTable(client, args.source);
-            if (!t) throw new Error(refusal({ source: args.source, problems: [`${args.source} does not exist (postgres.adoptUsersTable names the table to adopt)`] }));
+            if (!t)
+                throw new Error(
+                    refusal({ source: args.source, problems: [`${args.source} does not exist (postgres.adoptUsersTable names the table to adopt)`] }),
+                );
             const shape = templateShapeProblems(t, args.schema);
             if (shape.length > 0) throw new Error(refusal({ source: args.source, problems: shape }));
             // No writer may slip a row in between the checks and the change.

@@ -78,7 +78,13 @@ export class PostgresDatabase extends pulumi.ComponentResource {
                   (ext) =>
                       new postgresql.Extension(
                           `${name}-ext-${ext.replace(/_/g, "-")}`,
-                          { name: ext, database: args.database, schema: ext === "wrappers" ? (args.extensionsSchema ?? "extensions") : undefined, createCascade: false, dropCascade: false },
+                          {
+                              name: ext,
+                              database: args.database,
+                              schema: ext === "wrappers" ? (args.extensionsSchema ?? "extensions") : undefined,
+                              createCascade: false,
+                              dropCascade: false,
+                          },
                           // Shared by the whole database (Vault holds every secret): never dropped by this stack.
                           { ...child, retainOnDelete: true },
                       ),
@@ -99,7 +105,11 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         for (const spec of specs) {
             const suffix = spec.key === "fdwReader" ? "fdw-reader" : spec.key;
             const password = spec.login
-                ? new random.RandomPassword(`${name}-${suffix}-password`, { length: 40, special: false, minLower: 4, minUpper: 4, minNumeric: 4 }, { parent: this })
+                ? new random.RandomPassword(
+                      `${name}-${suffix}-password`,
+                      { length: 40, special: false, minLower: 4, minUpper: 4, minNumeric: 4 },
+                      { parent: this },
+                  )
                 : undefined;
             if (password) passwords[spec.key] = password;
             roles[spec.key] = new postgresql.Role(
@@ -134,7 +144,13 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         const adoption = args.adoptUsersTable
             ? new UsersTableAdoption(
                   `${name}-adopt-users`,
-                  { connection: pulumi.secret(args.connection), source: args.adoptUsersTable, schema: args.schema, userStore: migrations[0]!, owner: args.rolePrefix },
+                  {
+                      connection: pulumi.secret(args.connection),
+                      source: args.adoptUsersTable,
+                      schema: args.schema,
+                      userStore: migrations[0]!,
+                      owner: args.rolePrefix,
+                  },
                   { parent: this, dependsOn: [schema, ...Object.values(roles)] },
               )
             : undefined;
@@ -169,7 +185,12 @@ export class PostgresDatabase extends pulumi.ComponentResource {
         );
 
         // After the security resource: both rewrite the tables' and functions' catalog rows.
-        const grants = createGrants(name, appSchemaGrants({ schema: args.schema, dedicatedDatabase: args.dedicatedDatabase, supabaseAuthenticated: args.supabaseAuthenticated }), { database: args.database, roles: this.roleNames }, { ...retained, dependsOn: [this.migrations, this.security] });
+        const grants = createGrants(
+            name,
+            appSchemaGrants({ schema: args.schema, dedicatedDatabase: args.dedicatedDatabase, supabaseAuthenticated: args.supabaseAuthenticated }),
+            { database: args.database, roles: this.roleNames },
+            { ...retained, dependsOn: [this.migrations, this.security] },
+        );
         this.ready = [schema, this.migrations, this.security, ...Object.values(roles), ...grants];
 
         this.registerOutputs({

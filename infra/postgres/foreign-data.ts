@@ -117,11 +117,7 @@ export class Auth0ForeignData extends pulumi.ComponentResource {
         );
         this.serverName = server.serverName;
 
-        const schema = new postgresql.Schema(
-            `${name}-schema`,
-            { name: schemaName, database: args.database, ifNotExists: true, dropCascade: false },
-            child,
-        );
+        const schema = new postgresql.Schema(`${name}-schema`, { name: schemaName, database: args.database, ifNotExists: true, dropCascade: false }, child);
 
         const tables = AUTH0_FOREIGN_TABLES.map(
             (table) =>

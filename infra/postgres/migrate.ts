@@ -46,10 +46,7 @@ function ledger(schema: string): string {
 }
 
 async function readLedger(client: ClientBase, schema: string): Promise<Map<string, string>> {
-    const exists = await client.query<{ present: boolean }>(
-        "SELECT to_regclass($1) IS NOT NULL AS present",
-        [`${ident(schema)}.${ident(LEDGER_TABLE)}`],
-    );
+    const exists = await client.query<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [`${ident(schema)}.${ident(LEDGER_TABLE)}`]);
     if (!exists.rows[0]?.present) return new Map();
     const rows = await client.query<{ id: string; checksum: string }>(`SELECT id, checksum FROM ${ledger(schema)} ORDER BY id`);
     return new Map(rows.rows.map((r) => [r.id, r.checksum]));

@@ -46,7 +46,9 @@ export function checksum(text: string): string {
 
 /** Loads and renders every `NNN_name.sql` in `dir`, in order. */
 export function loadMigrations(names: Record<string, string>, dir: string = MIGRATIONS_DIR): Migration[] {
-    const files = readdirSync(dir).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();
+    const files = readdirSync(dir)
+        .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+        .sort();
     return files.map((file) => {
         const id = file.replace(/\.sql$/, "");
         const { up, down } = splitMigration(id, readFileSync(join(dir, file), "utf8"));

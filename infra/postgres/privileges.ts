@@ -40,7 +40,14 @@ export type Grant =
     | { role: "public"; objectType: "database"; privileges: [] }
     | { role: Reader; objectType: "schema"; schema: string; privileges: ("USAGE" | "CREATE")[] }
     | { role: Reader; objectType: "table"; schema: string; objects: string[]; privileges: TablePrivilege[] }
-    | { role: Reader; objectType: "column"; schema: string; objects: [string]; columns: string[]; privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[] }
+    | {
+          role: Reader;
+          objectType: "column";
+          schema: string;
+          objects: [string];
+          columns: string[];
+          privileges: ("SELECT" | "INSERT" | "UPDATE" | "REFERENCES")[];
+      }
     | { role: Reader; objectType: "function"; schema: string; objects: string[]; privileges: ["EXECUTE"] };
 
 export interface ModelInput {
@@ -76,10 +83,34 @@ export const FUNCTIONS = { currentUserId: "current_user_id" } as const;
 export function roleSpecs(input: Pick<ModelInput, "rolePrefix" | "statementTimeoutMs">): RoleSpec[] {
     const p = input.rolePrefix;
     return [
-        { key: "scripts", name: `${p}_scripts`, login: true, purpose: "Auth0 custom-database scripts: the user store only", statementTimeoutMs: input.statementTimeoutMs },
-        { key: "sync", name: `${p}_sync`, login: true, purpose: "Auth0 post-login user sync: upserts profiles only", statementTimeoutMs: input.statementTimeoutMs },
-        { key: "app", name: `${p}_app_reader`, login: false, purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)", statementTimeoutMs: 0 },
-        { key: "fdwReader", name: `${p}_fdw_reader`, login: false, purpose: "Reads the Auth0 foreign tables through their reader functions (no Vault access)", statementTimeoutMs: 0 },
+        {
+            key: "scripts",
+            name: `${p}_scripts`,
+            login: true,
+            purpose: "Auth0 custom-database scripts: the user store only",
+            statementTimeoutMs: input.statementTimeoutMs,
+        },
+        {
+            key: "sync",
+            name: `${p}_sync`,
+            login: true,
+            purpose: "Auth0 post-login user sync: upserts profiles only",
+            statementTimeoutMs: input.statementTimeoutMs,
+        },
+        {
+            key: "app",
+            name: `${p}_app_reader`,
+            login: false,
+            purpose: "Application reads governed by row-level security (grant it to Hasura's or PostgREST's role)",
+            statementTimeoutMs: 0,
+        },
+        {
+            key: "fdwReader",
+            name: `${p}_fdw_reader`,
+            login: false,
+            purpose: "Reads the Auth0 foreign tables through their reader functions (no Vault access)",
+            statementTimeoutMs: 0,
+        },
     ];
 }
 
@@ -151,7 +182,8 @@ export function assertModelIsSound(grants: Grant[]): void {
         }
         if (g.privileges.length === 0 && g.role !== "public") throw new Error(`privilege model: ${g.role} ${g.objectType} grant in ${where} has no privileges`);
         const key = `${g.role}/${g.objectType}/${where}/${g.objectType === "column" ? g.objects[0] : ""}`;
-        if (seen.has(key)) throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${where}; the postgresql provider would revoke one with the other`);
+        if (seen.has(key))
+            throw new Error(`privilege model: two ${g.objectType} grants for ${g.role} in ${where}; the postgresql provider would revoke one with the other`);
         seen.add(key);
     }
 }

@@ -174,7 +174,10 @@ export function securityDrift(model: SecurityModel, catalog: SecurityCatalog, re
 /** Policies on the model's tables that the model does not declare (reported, never dropped). */
 export function undeclaredPolicies(model: SecurityModel, catalog: SecurityCatalog): string[] {
     const declared = new Set(model.policies.map(policyKey));
-    return catalog.policies.filter((p) => !declared.has(policyKey(p))).map((p) => `${model.schema}.${p.table}: ${p.name}`).sort();
+    return catalog.policies
+        .filter((p) => !declared.has(policyKey(p)))
+        .map((p) => `${model.schema}.${p.table}: ${p.name}`)
+        .sort();
 }
 
 /**

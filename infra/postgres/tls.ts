@@ -38,7 +38,9 @@ export interface AdminTls {
  * host it dials, falls back to `verify-ca` (the chain is still checked against the CA; the hop
  * from the loopback tunnel is the machine's own).
  */
-export function adminTls(config: Pick<StackConfig, "stack"> & { postgres: Pick<StackConfig["postgres"], "host" | "publicHost" | "sslMode" | "caCertificate"> }): AdminTls {
+export function adminTls(
+    config: Pick<StackConfig, "stack"> & { postgres: Pick<StackConfig["postgres"], "host" | "publicHost" | "sslMode" | "caCertificate"> },
+): AdminTls {
     const pg = config.postgres;
     const tunnel = pg.sslMode === "verify-full" && isLoopbackHost(pg.host) && pg.publicHost !== pg.host && !isLoopbackHost(pg.publicHost);
     return {
@@ -57,7 +59,10 @@ export function adminTls(config: Pick<StackConfig, "stack"> & { postgres: Pick<S
  * directory, which is the provider's too), when one is configured and the file does not hold it
  * already. Returns the path written or found, undefined when there is no CA.
  */
-export function writeCaCertificateFile(config: Pick<StackConfig, "stack"> & { postgres: Pick<StackConfig["postgres"], "caCertificate"> }, projectDir: string = process.cwd()): string | undefined {
+export function writeCaCertificateFile(
+    config: Pick<StackConfig, "stack"> & { postgres: Pick<StackConfig["postgres"], "caCertificate"> },
+    projectDir: string = process.cwd(),
+): string | undefined {
     const pem = config.postgres.caCertificate;
     if (!pem) return undefined;
     const path = resolve(projectDir, caCertificateFile(config.stack));

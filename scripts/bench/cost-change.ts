@@ -80,7 +80,8 @@ export async function measureCostChange(options: CostChangeOptions): Promise<Cos
         const t0 = performance.now();
         const { err } = await sandbox.run("login", email, `${password}-wrong`);
         const ms = performance.now() - t0;
-        if (!(err instanceof WrongUsernameOrPasswordError)) errors.push(`login ${email}: expected a wrong-password error, got ${err === null ? "a profile" : String((err as Error).message)}`);
+        if (!(err instanceof WrongUsernameOrPasswordError))
+            errors.push(`login ${email}: expected a wrong-password error, got ${err === null ? "a profile" : String((err as Error).message)}`);
         return ms;
     };
     try {

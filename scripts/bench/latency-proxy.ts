@@ -90,7 +90,10 @@ export interface RunningProxy {
 }
 
 /** The proxy, in this thread (see `startLatencyProxy` for the worker). */
-export async function createLatencyProxy(options: LatencyProxyOptions, onConnection: () => void = () => undefined): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+export async function createLatencyProxy(
+    options: LatencyProxyOptions,
+    onConnection: () => void = () => undefined,
+): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
     const oneWay = options.rttMs / 2;
     const sockets = new Set<Socket>();
     // Half-open both ways: a FIN must not close the other direction, whose data is still on its way.
@@ -157,7 +160,9 @@ export async function startLatencyProxy(options: LatencyProxyOptions): Promise<R
         workerData: { ...options, counter } satisfies WorkerInput,
     });
     const port = await new Promise<number>((resolve, reject) => {
-        worker.once("message", (m: { port?: number; error?: string }) => (m.port ? resolve(m.port) : reject(new Error(`latency proxy: ${m.error ?? "no port"}`))));
+        worker.once("message", (m: { port?: number; error?: string }) =>
+            m.port ? resolve(m.port) : reject(new Error(`latency proxy: ${m.error ?? "no port"}`)),
+        );
         worker.once("error", reject);
         worker.once("exit", (code) => reject(new Error(`latency proxy: the worker exited with ${code} before listening`)));
     });

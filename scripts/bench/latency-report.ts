@@ -42,7 +42,20 @@ function inRtt(ms: number, rtt: number): string {
 
 export function printRows(rows: Row[]): void {
     const line = (cells: [string | number, number, boolean?][]) => process.stdout.write(`${cells.map(([c, w, l]) => pad(c, w, l)).join(" ")}\n`);
-    line([["rtt ms", 6], ["operation", 9, true], ["impl", 9, true], ["conc", 4], ["calls", 6], ["calls/s", 9], ["p50 ms", 8], ["p99 ms", 8], ["p50 RTT", 8], ["p99 RTT", 8], ["opened", 7], ["errors", 7]]);
+    line([
+        ["rtt ms", 6],
+        ["operation", 9, true],
+        ["impl", 9, true],
+        ["conc", 4],
+        ["calls", 6],
+        ["calls/s", 9],
+        ["p50 ms", 8],
+        ["p99 ms", 8],
+        ["p50 RTT", 8],
+        ["p99 RTT", 8],
+        ["opened", 7],
+        ["errors", 7],
+    ]);
     for (const r of rows) {
         const m = r.measured;
         const p50 = percentile(m.latencies, 0.5);
@@ -69,12 +82,31 @@ export function printRows(rows: Row[]): void {
 
 export function printFlows(flows: FlowRow[]): void {
     const line = (cells: [string | number, number, boolean?][]) => process.stdout.write(`${cells.map(([c, w, l]) => pad(c, w, l)).join(" ")}\n`);
-    line([["rtt ms", 6], ["post-login pass (warm)", 24, true], ["samples", 7], ["p50 ms", 8], ["p99 ms", 8], ["p50 RTT", 8], ["opened", 7], ["errors", 7]]);
+    line([
+        ["rtt ms", 6],
+        ["post-login pass (warm)", 24, true],
+        ["samples", 7],
+        ["p50 ms", 8],
+        ["p99 ms", 8],
+        ["p50 RTT", 8],
+        ["opened", 7],
+        ["errors", 7],
+    ]);
     for (const f of flows) {
         const p50 = percentile(f.latencies, 0.5);
-        line([[f.rtt, 6], [f.flow, 24, true], [f.latencies.length, 7], [p50.toFixed(2), 8], [percentile(f.latencies, 0.99).toFixed(2), 8], [inRtt(p50, f.rtt), 8], [f.opened, 7], [f.errors, 7]]);
+        line([
+            [f.rtt, 6],
+            [f.flow, 24, true],
+            [f.latencies.length, 7],
+            [p50.toFixed(2), 8],
+            [percentile(f.latencies, 0.99).toFixed(2), 8],
+            [inRtt(p50, f.rtt), 8],
+            [f.opened, 7],
+            [f.errors, 7],
+        ]);
     }
-    for (const f of flows.filter((x) => x.errors > 0)) process.stdout.write(`  errors in the post-login pass (${f.flow}) at rtt ${f.rtt}, first: ${f.firstError}\n`);
+    for (const f of flows.filter((x) => x.errors > 0))
+        process.stdout.write(`  errors in the post-login pass (${f.flow}) at rtt ${f.rtt}, first: ${f.firstError}\n`);
 }
 
 interface LatencyTarget {
@@ -86,7 +118,8 @@ interface LatencyTarget {
 }
 
 export function targetsFor(rtt: number, rows: Row[], flows: FlowRow[], poolMax: number): LatencyTarget[] {
-    const at = (operation: Operation, impl: Impl, concurrency: number) => rows.find((r) => r.rtt === rtt && r.operation === operation && r.impl === impl && r.concurrency === concurrency)!;
+    const at = (operation: Operation, impl: Impl, concurrency: number) =>
+        rows.find((r) => r.rtt === rtt && r.operation === operation && r.impl === impl && r.concurrency === concurrency)!;
     const p50 = (r: Row) => percentile(r.measured.latencies, 0.5);
     const bound = 1.2 * rtt + 1;
     const targets: LatencyTarget[] = [];

@@ -231,7 +231,12 @@ class LatencyBench {
                 case "login":
                     return LatencyBench.scriptCall(sandbox, "login", [email, PASSWORD], isProfile);
                 case "create":
-                    return LatencyBench.scriptCall(sandbox, "create", [{ email: `bench-new-${row}-${i}@bench.test`, password: PASSWORD }], (r) => r === undefined);
+                    return LatencyBench.scriptCall(
+                        sandbox,
+                        "create",
+                        [{ email: `bench-new-${row}-${i}@bench.test`, password: PASSWORD }],
+                        (r) => r === undefined,
+                    );
             }
         };
         return {
@@ -276,16 +281,17 @@ class LatencyBench {
                 run("scripts", (c) => c.query(`SELECT id, email, password_hash FROM ${table} WHERE lower(email) = lower($1)`, [email])).then((r) => {
                     const user = (r as pg.QueryResult).rows[0] as { id: string; email: string; password_hash: string } | undefined;
                     if (!user) return cb(new WrongUsernameOrPasswordError(String(email)));
-                    bcrypt.compare(String(password), user.password_hash).then(
-                        (ok) => (ok ? cb(null, { user_id: user.id, email: user.email }) : cb(new WrongUsernameOrPasswordError(String(email)))),
-                        cb,
-                    );
+                    bcrypt
+                        .compare(String(password), user.password_hash)
+                        .then((ok) => (ok ? cb(null, { user_id: user.id, email: user.email }) : cb(new WrongUsernameOrPasswordError(String(email)))), cb);
                 }, cb);
             },
             create: (user, callback) => {
                 const u = user as { email: string; password: string };
                 // As the template: connect first, then hash while holding the connection.
-                run("scripts", async (c) => c.query(`INSERT INTO ${table} (email, password_hash) VALUES ($1, $2)`, [u.email, await bcrypt.hash(u.password, cost)])).then(
+                run("scripts", async (c) =>
+                    c.query(`INSERT INTO ${table} (email, password_hash) VALUES ($1, $2)`, [u.email, await bcrypt.hash(u.password, cost)]),
+                ).then(
                     () => (callback as Cb)(null),
                     (err) => (callback as Cb)(err),
                 );
@@ -303,11 +309,17 @@ class LatencyBench {
                 );
             },
         };
-        const call = (args: unknown[], ok: (result: unknown) => boolean): Call => async () => {
-            const { err, result } = await invokeWithCallback(fns[operation], args, { label: `baseline ${operation}`, timeoutMs: 60_000, onLateCall: () => undefined });
-            if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
-            return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
-        };
+        const call =
+            (args: unknown[], ok: (result: unknown) => boolean): Call =>
+            async () => {
+                const { err, result } = await invokeWithCallback(fns[operation], args, {
+                    label: `baseline ${operation}`,
+                    timeoutMs: 60_000,
+                    onLateCall: () => undefined,
+                });
+                if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
+                return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
+            };
         const seed = this.options.seedUsers;
         return {
             prepare: (i) => {
@@ -355,7 +367,9 @@ class LatencyBench {
         const pools = trackPgPools();
         const load = (key: ActionKey) => loadAction(actionSpec(key), { timeLimitMs: 60_000, interceptModule: pools.interceptModule });
         const claims = actionSpec("hasura-claims");
-        const claimSecrets = Object.fromEntries(claims.secretNames.map((name) => [name, name === "DEFAULT_ROLE" || name === "ALLOWED_ROLES" ? "user" : undefined]));
+        const claimSecrets = Object.fromEntries(
+            claims.secretNames.map((name) => [name, name === "DEFAULT_ROLE" || name === "ALLOWED_ROLES" ? "user" : undefined]),
+        );
         const sync = load("user-sync");
         const first: BoundAction[] = [
             { action: load("profile-defaults"), secrets: {} },
@@ -374,7 +388,9 @@ class LatencyBench {
             const problem =
                 result.denied !== undefined
                     ? `denied: ${result.denied}`
-                    : result.steps.map((s) => (s.invocation.error !== undefined ? describeError(s.invocation.error) : s.invocation.logs.map((l) => l.text).join("; "))).find((t) => t !== "");
+                    : result.steps
+                          .map((s) => (s.invocation.error !== undefined ? describeError(s.invocation.error) : s.invocation.logs.map((l) => l.text).join("; ")))
+                          .find((t) => t !== "");
             if (!into) return;
             into.latencies.push(ms);
             if (problem) {

@@ -52,12 +52,21 @@ function dependencyProblems(spec: ActionSpec): string[] {
     return problems;
 }
 
-const spec = (code: string, dependencies: ActionSpec["dependencies"] = []): ActionSpec => ({ key: "profile-defaults", name: "t", code, dependencies, secretNames: [] });
+const spec = (code: string, dependencies: ActionSpec["dependencies"] = []): ActionSpec => ({
+    key: "profile-defaults",
+    name: "t",
+    code,
+    dependencies,
+    secretNames: [],
+});
 
 describe("the Actions' requires and dependencies", () => {
-    it.each(ACTIONS.map((a) => [a.key, a] as const))("%s requires only core modules and its declared dependencies, each at the version the tests run", (_key, action) => {
-        expect(dependencyProblems(action)).toEqual([]);
-    });
+    it.each(ACTIONS.map((a) => [a.key, a] as const))(
+        "%s requires only core modules and its declared dependencies, each at the version the tests run",
+        (_key, action) => {
+            expect(dependencyProblems(action)).toEqual([]);
+        },
+    );
 
     it("user-sync requires pg, declared at the installed version, and the runner hands it exactly that pg", async () => {
         const action = ACTIONS.find((a) => a.key === "user-sync")!;

@@ -62,10 +62,12 @@ describe("hasura-claims", () => {
             });
             expect(claims["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
             expect(JSON.stringify(result.accessTokenClaims).toLowerCase()).not.toContain("admin");
-            expect(result.logs.map((l) => l.text)).toEqual(["hasura-claims: the user holds an admin role that ALLOWED_ROLES does not list; left out of the claims"]);
+            expect(result.logs.map((l) => l.text)).toEqual([
+                "hasura-claims: the user holds an admin role that ALLOWED_ROLES does not list; left out of the claims",
+            ]);
         });
 
-        it("is carried, as exactly \"admin\", only when ALLOWED_ROLES lists it and the user holds it", async () => {
+        it('is carried, as exactly "admin", only when ALLOWED_ROLES lists it and the user holds it', async () => {
             const listed = { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,admin" };
             const held = await claimsFor({ secrets: listed, authorization: { roles: [" admin ", "Admin"] }, user: { app_metadata: {} } });
             expect(held.claims["x-hasura-allowed-roles"]).toEqual(["user", "admin"]);
@@ -74,16 +76,24 @@ describe("hasura-claims", () => {
         });
 
         it.each(ADMIN_VARIANTS)("is refused as DEFAULT_ROLE (%j): the login is denied, naming the secret, and no claims are issued", async (role) => {
-            const result = await action.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: role, ALLOWED_ROLES: "user,admin" }, authorization: { roles: ["admin"] } }));
+            const result = await action.invoke(
+                postLoginEvent({ secrets: { DEFAULT_ROLE: role, ALLOWED_ROLES: "user,admin" }, authorization: { roles: ["admin"] } }),
+            );
             expect(result.error).toBeUndefined();
             expect(result.calls.map((c) => c.method)).toEqual(["access.deny"]);
-            expect(result.denied).toBe("Login is misconfigured: the hasura-claims Action secret DEFAULT_ROLE is Hasura's admin role, which bypasses every permission.");
+            expect(result.denied).toBe(
+                "Login is misconfigured: the hasura-claims Action secret DEFAULT_ROLE is Hasura's admin role, which bypasses every permission.",
+            );
             expect(result.accessTokenClaims).toEqual({});
         });
     });
 
     it("always includes the default role, even with no roles anywhere", async () => {
-        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "member", ALLOWED_ROLES: "editor" }, authorization: { roles: [] }, user: { app_metadata: {} } });
+        const { claims } = await claimsFor({
+            secrets: { DEFAULT_ROLE: "member", ALLOWED_ROLES: "editor" },
+            authorization: { roles: [] },
+            user: { app_metadata: {} },
+        });
         expect(claims["x-hasura-default-role"]).toBe("member");
         expect(claims["x-hasura-allowed-roles"]).toEqual(["member"]);
     });
@@ -103,7 +113,11 @@ describe("hasura-claims", () => {
     });
 
     it("drops blank role names", async () => {
-        const { claims } = await claimsFor({ secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "editor" }, authorization: { roles: ["", "  ", "editor"] }, user: { app_metadata: { roles: [""] } } });
+        const { claims } = await claimsFor({
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "editor" },
+            authorization: { roles: ["", "  ", "editor"] },
+            user: { app_metadata: { roles: [""] } },
+        });
         expect(claims["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
     });
 

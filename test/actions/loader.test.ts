@@ -51,7 +51,9 @@ describe("ACTIONS", () => {
 
     it("lists exactly the secrets each Action reads", async () => {
         expect([...(await secretsRead(actionSpec("profile-defaults"), {}))]).toEqual([]);
-        expect([...(await secretsRead(actionSpec("hasura-claims"), { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user" }))].sort()).toEqual([...actionSpec("hasura-claims").secretNames].sort());
+        expect([...(await secretsRead(actionSpec("hasura-claims"), { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user" }))].sort()).toEqual(
+            [...actionSpec("hasura-claims").secretNames].sort(),
+        );
 
         const port = await freePort();
         const postgres = await secretsRead(actionSpec("user-sync"), {
@@ -80,7 +82,9 @@ describe("ACTIONS", () => {
             { name: "DB_SCHEMA", value: "s" },
             { name: "DB_URL", value: "u" },
         ]);
-        expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user", DB_URL: "x" })).toThrow(/Action "hasura-claims" does not read secret\(s\) DB_URL/);
+        expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user", DB_URL: "x" })).toThrow(
+            /Action "hasura-claims" does not read secret\(s\) DB_URL/,
+        );
         expect(() => actionSecrets("hasura-claims", {})).toThrow(/Action "hasura-claims" needs secret\(s\) DEFAULT_ROLE, ALLOWED_ROLES/);
         expect(() => actionSecrets("hasura-claims", { DEFAULT_ROLE: "user" })).toThrow(/Action "hasura-claims" needs secret\(s\) ALLOWED_ROLES/);
         expect(() => actionSecrets("user-sync", { SYNC_MODE: "postgres", DB_SCHEMA: "s" })).toThrow(/needs secret\(s\) DB_URL/);
@@ -100,7 +104,13 @@ describe("ACTIONS", () => {
 });
 
 describe("action runner", () => {
-    const spec = (code: string, dependencies: ActionSpec["dependencies"] = []): ActionSpec => ({ key: "profile-defaults", name: "t", code, dependencies, secretNames: [] });
+    const spec = (code: string, dependencies: ActionSpec["dependencies"] = []): ActionSpec => ({
+        key: "profile-defaults",
+        name: "t",
+        code,
+        dependencies,
+        secretNames: [],
+    });
 
     it("lets an Action require Node built-ins and its declared dependencies only", async () => {
         const code = `
@@ -114,7 +124,9 @@ describe("action runner", () => {
     });
 
     it("refuses a declared dependency whose version is not the installed one", () => {
-        expect(() => loadAction(spec("exports.onExecutePostLogin = async () => {};", [{ name: "pg", version: "7.0.0" }]))).toThrow(/declares pg@7\.0\.0 but node_modules has pg@8\./);
+        expect(() => loadAction(spec("exports.onExecutePostLogin = async () => {};", [{ name: "pg", version: "7.0.0" }]))).toThrow(
+            /declares pg@7\.0\.0 but node_modules has pg@8\./,
+        );
     });
 
     it("gives the Action no process (configuration comes only from event.secrets) and captures console", async () => {

@@ -91,27 +91,47 @@ describe("one name, wherever it is stored", () => {
 
     it.each(named)("%s: the displayName the defaults fill is the user_name the sync stores, on the same login", async (_label, name, expected) => {
         const event = postLoginEvent({ user: { name: name as string, nickname: undefined, user_metadata: {} } });
-        const flow = await runPostLoginFlow([{ action: defaults, secrets: {} }, { action: sync, secrets: syncSecrets() }], event);
+        const flow = await runPostLoginFlow(
+            [
+                { action: defaults, secrets: {} },
+                { action: sync, secrets: syncSecrets() },
+            ],
+            event,
+        );
         expect(flow.denied).toBeUndefined();
         for (const step of flow.steps) expect(step.invocation.logs).toEqual([]);
         expect(flow.user.user_metadata.displayName).toBe(expected);
         expect(await userName(event.user.user_id)).toBe(expected);
     });
 
-    it.each(named)("%s: the sync alone (no displayName yet) stores what the defaults would fill, up to the lengths (64, the column's 512)", async (_label, name) => {
-        const event = postLoginEvent({ user: { name: name as string, nickname: undefined, user_metadata: {} }, secrets: syncSecrets() });
-        const synced = await sync.invoke(event);
-        expect(synced.logs).toEqual([]);
-        const filled = (await defaults.invoke(event)).userMetadata.displayName;
-        const stored = await userName(event.user.user_id);
-        expect(stored).toBe(cleanName(name, 512));
-        expect(filled).toBe(cleanName(name, 64));
-        expect(Array.from(stored as string).slice(0, 64).join("").trim()).toBe(filled);
-    });
+    it.each(named)(
+        "%s: the sync alone (no displayName yet) stores what the defaults would fill, up to the lengths (64, the column's 512)",
+        async (_label, name) => {
+            const event = postLoginEvent({ user: { name: name as string, nickname: undefined, user_metadata: {} }, secrets: syncSecrets() });
+            const synced = await sync.invoke(event);
+            expect(synced.logs).toEqual([]);
+            const filled = (await defaults.invoke(event)).userMetadata.displayName;
+            const stored = await userName(event.user.user_id);
+            expect(stored).toBe(cleanName(name, 512));
+            expect(filled).toBe(cleanName(name, 64));
+            expect(
+                Array.from(stored as string)
+                    .slice(0, 64)
+                    .join("")
+                    .trim(),
+            ).toBe(filled);
+        },
+    );
 
     it("a displayName an app wrote with control characters is cleaned by the defaults and stored cleaned by the sync", async () => {
         const event = postLoginEvent({ user: { user_metadata: { displayName: "Eve\u001b[31m \u202eadmin" } } });
-        const flow = await runPostLoginFlow([{ action: defaults, secrets: {} }, { action: sync, secrets: syncSecrets() }], event);
+        const flow = await runPostLoginFlow(
+            [
+                { action: defaults, secrets: {} },
+                { action: sync, secrets: syncSecrets() },
+            ],
+            event,
+        );
         expect(flow.user.user_metadata.displayName).toBe("Eve[31m admin");
         expect(await userName(event.user.user_id)).toBe("Eve[31m admin");
     });

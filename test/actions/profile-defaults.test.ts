@@ -58,7 +58,7 @@ describe("profile-defaults", () => {
         expect(result.userMetadata).toEqual({ displayName: "gracie" });
     });
 
-    it("falls back to the nickname, then the e-mail's local part, then \"user\"", async () => {
+    it('falls back to the nickname, then the e-mail\'s local part, then "user"', async () => {
         const nick = await displayNameSet({ name: undefined, nickname: " hopper ", email: "g.hopper@navy.example", user_metadata: {} });
         expect(nick.userMetadata).toEqual({ displayName: "hopper" });
         const local = await displayNameSet({ name: " ", nickname: undefined, email: "g.hopper@navy.example", user_metadata: {} });

@@ -22,7 +22,10 @@ describe("hasura-claims with Supabase third-party auth", () => {
         ["a new user (first login, no metadata)", { user: { app_metadata: {}, user_metadata: {} }, stats: { logins_count: 1 } }],
         ["a returning user", { stats: { logins_count: 42 } }],
         ["a user with RBAC and app_metadata roles", { authorization: { roles: ["editor"] }, user: { app_metadata: { roles: ["editor", "service_role"] } } }],
-        ["a user whose metadata asks for another Postgres role", { user: { app_metadata: { role: "service_role", roles: ["supabase_admin"] }, user_metadata: { role: "service_role" } } }],
+        [
+            "a user whose metadata asks for another Postgres role",
+            { user: { app_metadata: { role: "service_role", roles: ["supabase_admin"] }, user_metadata: { role: "service_role" } } },
+        ],
     ])("%s: role is exactly authenticated on both tokens, next to the Hasura claims", async (_label, overrides) => {
         const result = await run({ ...(overrides as EventOverrides), secrets: on });
         expect(result.denied).toBeUndefined();
@@ -37,9 +40,12 @@ describe("hasura-claims with Supabase third-party auth", () => {
         expect(result.idTokenClaims.role).toBeUndefined();
     });
 
-    it.each(["service_role", "anon", "postgres", "Authenticated"])("SUPABASE_ROLE %s is a deployment error: the login is denied, naming the secret", async (value) => {
-        const result = await run({ secrets: { ...on, SUPABASE_ROLE: value } });
-        expect(result.denied).toBe('Login is misconfigured: the hasura-claims Action secret SUPABASE_ROLE is not "authenticated".');
-        expect(result.accessTokenClaims).toEqual({});
-    });
+    it.each(["service_role", "anon", "postgres", "Authenticated"])(
+        "SUPABASE_ROLE %s is a deployment error: the login is denied, naming the secret",
+        async (value) => {
+            const result = await run({ secrets: { ...on, SUPABASE_ROLE: value } });
+            expect(result.denied).toBe('Login is misconfigured: the hasura-claims Action secret SUPABASE_ROLE is not "authenticated".');
+            expect(result.accessTokenClaims).toEqual({});
+        },
+    );
 });

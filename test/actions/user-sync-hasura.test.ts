@@ -54,10 +54,17 @@ function problemsWith(s: Seen): string[] {
     if (s.path !== PATH) problems.push(`path ${s.path}`);
     if (s.headers["x-hasura-admin-secret"] !== ADMIN_SECRET) problems.push("wrong or missing x-hasura-admin-secret");
     if (!String(s.headers["content-type"]).startsWith("application/json")) problems.push("content-type is not JSON");
-    if (typeof s.body.query !== "string" || tokens(s.body.query).join(" ") !== tokens(expectedQuery(expectedSchema)).join(" ")) problems.push("unexpected query");
+    if (typeof s.body.query !== "string" || tokens(s.body.query).join(" ") !== tokens(expectedQuery(expectedSchema)).join(" "))
+        problems.push("unexpected query");
     const object = s.body.variables?.object;
-    if (!object || Object.keys(object).sort().join() !== "last_seen,user_id,user_name") problems.push("variables.object must be exactly user_id, user_name, last_seen");
-    else if (typeof object.user_id !== "string" || !(typeof object.user_name === "string" || object.user_name === null) || typeof object.last_seen !== "string" || Number.isNaN(Date.parse(object.last_seen))) {
+    if (!object || Object.keys(object).sort().join() !== "last_seen,user_id,user_name")
+        problems.push("variables.object must be exactly user_id, user_name, last_seen");
+    else if (
+        typeof object.user_id !== "string" ||
+        !(typeof object.user_name === "string" || object.user_name === null) ||
+        typeof object.last_seen !== "string" ||
+        Number.isNaN(Date.parse(object.last_seen))
+    ) {
         problems.push("variables.object has wrong types");
     }
     return problems;
@@ -90,7 +97,12 @@ beforeAll(async () => {
                 return json(res, 500, { error: "internal error", code: "unexpected" });
             case "graphql-errors":
                 return json(res, 200, {
-                    errors: [{ message: `field '${field}' not found in type: 'mutation_root'`, extensions: { path: `$.selectionSet.${field}`, code: "validation-failed" } }],
+                    errors: [
+                        {
+                            message: `field '${field}' not found in type: 'mutation_root'`,
+                            extensions: { path: `$.selectionSet.${field}`, code: "validation-failed" },
+                        },
+                    ],
                 });
             case "graphql-errors-echoing-secret":
                 return json(res, 200, { errors: [{ message: `invalid admin secret ${ADMIN_SECRET}`, extensions: { code: "access-denied" } }] });
@@ -215,7 +227,11 @@ describe("user-sync, hasura mode", () => {
     ])("a 200 answer carrying GraphQL errors is a failure (SYNC_BLOCKS_LOGIN %s)", async (blocks, flag) => {
         answer = "graphql-errors";
         const result = await action.invoke(event({ SYNC_BLOCKS_LOGIN: flag }));
-        expectFailure(result, /failed: Hasura answered with GraphQL errors: field 'insert_auth0_app_profiles_one' not found in type: 'mutation_root' \[validation-failed\];/, blocks);
+        expectFailure(
+            result,
+            /failed: Hasura answered with GraphQL errors: field 'insert_auth0_app_profiles_one' not found in type: 'mutation_root' \[validation-failed\];/,
+            blocks,
+        );
     });
 
     it("a 200 answer without the upserted row is a failure", async () => {
@@ -234,19 +250,22 @@ describe("user-sync, hasura mode", () => {
         ["never sends headers", "stall-headers", false, "false"],
         ["never finishes the body", "stall-body", false, "false"],
         ["never sends headers", "stall-headers", true, "true"],
-    ] as const)("a Hasura that %s: gives up on its HASURA_TIMEOUT_MS signal and drops the request (SYNC_BLOCKS_LOGIN %s)", async (_label, stalling, blocks, flag) => {
-        answer = stalling;
-        const result = await action.invoke(event({ SYNC_BLOCKS_LOGIN: flag }));
-        // The message is the Action's own, given only when its AbortSignal.timeout(HASURA_TIMEOUT_MS)
-        // aborted the fetch; expectFailure also checks the runner's time limit did not end it.
-        expectFailure(result, /failed: Hasura did not answer within 250 ms;/, blocks);
-        // The request did reach the server, which never finished its answer: the Action closed the connection.
-        expect(seen).toHaveLength(1);
-        expect(problemsWith(seen[0]!)).toEqual([]);
-        expect(stalled).toHaveLength(1);
-        expect(stalled[0]!.writableEnded).toBe(false);
-        await stallsClosed[0];
-    });
+    ] as const)(
+        "a Hasura that %s: gives up on its HASURA_TIMEOUT_MS signal and drops the request (SYNC_BLOCKS_LOGIN %s)",
+        async (_label, stalling, blocks, flag) => {
+            answer = stalling;
+            const result = await action.invoke(event({ SYNC_BLOCKS_LOGIN: flag }));
+            // The message is the Action's own, given only when its AbortSignal.timeout(HASURA_TIMEOUT_MS)
+            // aborted the fetch; expectFailure also checks the runner's time limit did not end it.
+            expectFailure(result, /failed: Hasura did not answer within 250 ms;/, blocks);
+            // The request did reach the server, which never finished its answer: the Action closed the connection.
+            expect(seen).toHaveLength(1);
+            expect(problemsWith(seen[0]!)).toEqual([]);
+            expect(stalled).toHaveLength(1);
+            expect(stalled[0]!.writableEnded).toBe(false);
+            await stallsClosed[0];
+        },
+    );
 
     it("an unreachable Hasura is a failure, reported without the secret", async () => {
         const down = `http://127.0.0.1:${await freePort()}${PATH}`;

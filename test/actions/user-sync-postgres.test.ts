@@ -130,7 +130,10 @@ describe("user-sync, postgres mode", () => {
     it("writes through the sync role and reuses the module-scope pool across invocations", async () => {
         const action = loadUserSync();
         const sessions = async () =>
-            (await query(stack.db.url, "SELECT pid, usename FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [stack.db.name, APPLICATION_NAME])) as {
+            (await query(stack.db.url, "SELECT pid, usename FROM pg_stat_activity WHERE datname = $1 AND application_name = $2", [
+                stack.db.name,
+                APPLICATION_NAME,
+            ])) as {
                 pid: number;
                 usename: string;
             }[];

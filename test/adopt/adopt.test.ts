@@ -83,7 +83,13 @@ describe("adopting the test tenant", () => {
 
     it("follows both kinds of pagination to the end and waits out the 429s as the rate-limit headers say", () => {
         for (const size of Object.values(t.sizes).slice(0, 5)) expect(size).toBeGreaterThan(50);
-        expect(result.discovery.counts).toMatchObject({ clients: t.sizes.clients, resourceServers: t.sizes.resourceServers, roles: t.sizes.roles, actions: t.sizes.actions, connections: t.sizes.connections });
+        expect(result.discovery.counts).toMatchObject({
+            clients: t.sizes.clients,
+            resourceServers: t.sizes.resourceServers,
+            roles: t.sizes.roles,
+            actions: t.sizes.actions,
+            connections: t.sizes.connections,
+        });
         const paths = server.requests.map((r) => r.path);
         expect(paths).toContain("/api/v2/clients?page=2&per_page=50&include_totals=true");
         expect(paths).toContain("/api/v2/actions/actions?page=1&per_page=50&include_totals=true");
@@ -109,7 +115,11 @@ describe("adopting the test tenant", () => {
         const r = result.report;
         expect(r).toMatch(/^Adoption of tenant acme-dev\.eu\.auth0\.com by stack acme\/dev \(read-only: nothing in the tenant was changed\)\./);
         expect(r).toMatch(/Found, to import \(15 of the 16 Auth0 resources the stack registers\):/);
-        expect(r).toMatch(new RegExp(`= ${STACK_ROOT_NAME}-apps-spa \\(auth0:index/client:Client\\) <- client "auth0-postgres \\(dev\\)" \\(${t.ids.spa}\\)\\n {6}~ callbacks: `));
+        expect(r).toMatch(
+            new RegExp(
+                `= ${STACK_ROOT_NAME}-apps-spa \\(auth0:index/client:Client\\) <- client "auth0-postgres \\(dev\\)" \\(${t.ids.spa}\\)\\n {6}~ callbacks: `,
+            ),
+        );
         expect(r).toContain('~ refresh_token.rotation_type: "non-rotating" → "rotating"');
         expect(r).toContain("~ token_lifetime: 7200 → 3600");
         expect(r).toMatch(/= auth0-postgres-apps-role-user \(auth0:index\/role:Role\) <- role "user" \([\w_]+\)\n {6}matches the stack's config/);
@@ -119,14 +129,20 @@ describe("adopting the test tenant", () => {
         expect(r).toContain("~ deployed: the latest version is not deployed → deployed");
         expect(r).toMatch(/~ options\.customScripts\.login: sha256:[0-9a-f]{12} \(\d+ chars\) → the stack's script/);
         expect(r).toContain('~ options.configuration keys: ["DB_PASSWORD"] →');
-        expect(r).toContain('~ bound, in order: ["Require MFA","auth0-postgres-dev-profile-defaults","auth0-postgres-dev-user-sync"] → ["auth0-postgres-dev-profile-defaults","auth0-postgres-dev-hasura-claims","auth0-postgres-dev-user-sync"]');
-        expect(r).toMatch(/Not found: the first up creates them \(1\):\n {2}\+ auth0-postgres-post-login-hasura-claims \(auth0:index\/action:Action\): no Action named "auth0-postgres-dev-hasura-claims"/);
+        expect(r).toContain(
+            '~ bound, in order: ["Require MFA","auth0-postgres-dev-profile-defaults","auth0-postgres-dev-user-sync"] → ["auth0-postgres-dev-profile-defaults","auth0-postgres-dev-hasura-claims","auth0-postgres-dev-user-sync"]',
+        );
+        expect(r).toMatch(
+            /Not found: the first up creates them \(1\):\n {2}\+ auth0-postgres-post-login-hasura-claims \(auth0:index\/action:Action\): no Action named "auth0-postgres-dev-hasura-claims"/,
+        );
         expect(r).toContain('Action "Require MFA" is bound to post-login: the first up unbinds it');
         expect(r).toContain(`is enabled for client "Legacy portal" (${t.ids.legacy}): the first up disables it there`);
         expect(r).toContain('is enabled on connection "Username-Password-Authentication" (auth0): the first up takes it off');
         expect(r).toContain("the tenant flag enable_client_connections is on");
         expect(r).toContain("70 other role(s) in the tenant, left alone by the stack");
-        expect(r).toMatch(/Fix before the first up:\n {2}- connection "postgres-users" .* holds configuration key\(s\) DB_PASSWORD that the stack does not send/);
+        expect(r).toMatch(
+            /Fix before the first up:\n {2}- connection "postgres-users" .* holds configuration key\(s\) DB_PASSWORD that the stack does not send/,
+        );
         expect(r).toContain("--target 'urn:pulumi:dev::auth0-postgres::auth0-postgres:index:Stack$pulumi:providers:auth0::auth0-postgres-auth0'");
         expect(r).toContain("pulumi import --stack acme/dev --file .adopt/dev.import.json --generate-code=false --yes");
         expect(r).not.toContain(SECRET);
@@ -209,7 +225,10 @@ describe("the import file under the mock runtime", () => {
 
 describe("errors say what to check, never the secret", () => {
     const expectError = async (p: Promise<unknown>, message: RegExp) => {
-        const err = await p.then(() => undefined, (e: unknown) => e);
+        const err = await p.then(
+            () => undefined,
+            (e: unknown) => e,
+        );
         expect(err).toBeInstanceOf(AdoptError);
         expect((err as Error).message).toMatch(message);
         expect((err as Error).message).not.toContain(SECRET);
@@ -218,12 +237,18 @@ describe("errors say what to check, never the secret", () => {
 
     it("bad credentials", async () => {
         const s = await serve(t.tenant);
-        await expectError(adopt(s, { clientSecret: `${SECRET}-wrong` }), /acme-dev\.eu\.auth0\.com refused the deploy application's credentials \(HTTP 401: Unauthorized\): check auth0\.clientId \(DevDeployClientId0+\) and the client secret/);
+        await expectError(
+            adopt(s, { clientSecret: `${SECRET}-wrong` }),
+            /acme-dev\.eu\.auth0\.com refused the deploy application's credentials \(HTTP 401: Unauthorized\): check auth0\.clientId \(DevDeployClientId0+\) and the client secret/,
+        );
     });
 
     it("a missing scope, named", async () => {
         const s = await serve(t.tenant, { scopes: READ_SCOPES.filter((x) => x !== "read:roles") });
-        await expectError(adopt(s), /lacks the scope read:roles \(GET \/api\/v2\/roles: HTTP 403 Insufficient scope, expected any of: read:roles\): grant it on the Auth0 Management API/);
+        await expectError(
+            adopt(s),
+            /lacks the scope read:roles \(GET \/api\/v2\/roles: HTTP 403 Insufficient scope, expected any of: read:roles\): grant it on the Auth0 Management API/,
+        );
     });
 
     it("a deploy application not authorized on the Management API", async () => {
@@ -233,7 +258,10 @@ describe("errors say what to check, never the secret", () => {
 
     it("a wrong domain: nothing answers, or not like an Auth0 tenant", async () => {
         const port = await freePort();
-        await expectError(adopt(server, { baseUrl: `http://127.0.0.1:${port}` }), /^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check auth0\.domain \(acme-dev\.eu\.auth0\.com\) in the stack file$/);
+        await expectError(
+            adopt(server, { baseUrl: `http://127.0.0.1:${port}` }),
+            /^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): check auth0\.domain \(acme-dev\.eu\.auth0\.com\) in the stack file$/,
+        );
         const web = createServer((_req, res) => {
             res.writeHead(404, { "content-type": "text/html" });
             res.end("<html>Not here</html>");
@@ -241,7 +269,10 @@ describe("errors say what to check, never the secret", () => {
         await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
         try {
             const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
-            await expectError(adopt(server, { baseUrl: url }), /does not answer like an Auth0 tenant \(POST \/oauth\/token: HTTP 404, not JSON\): check auth0\.domain/);
+            await expectError(
+                adopt(server, { baseUrl: url }),
+                /does not answer like an Auth0 tenant \(POST \/oauth\/token: HTTP 404, not JSON\): check auth0\.domain/,
+            );
         } finally {
             await new Promise<void>((r) => web.close(() => r()));
         }
@@ -279,10 +310,13 @@ describe("the command line", () => {
 
     it("npm run adopt -- --stack dev: the secret from the environment, the import file written, the report printed, the secret nowhere", async () => {
         const out = join(work, "dev.import.json");
-        const run = await runNode(["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "acme/dev", "--management-url", server.url, "--out", out], {
-            env: { AUTH0_CLIENT_SECRET: SECRET },
-            timeoutMs: 120_000,
-        });
+        const run = await runNode(
+            ["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "acme/dev", "--management-url", server.url, "--out", out],
+            {
+                env: { AUTH0_CLIENT_SECRET: SECRET },
+                timeoutMs: 120_000,
+            },
+        );
         expect(run.code, run.stderr).toBe(0);
         expect(run.stdout).toMatch(/Found, to import \(15 of the 16/);
         expect(`${run.stdout}${run.stderr}`).not.toContain(SECRET);
@@ -291,7 +325,9 @@ describe("the command line", () => {
     });
 
     it("refuses the secret as an argument, without echoing it", async () => {
-        const run = await runNode(["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "dev", `--client-secret=${SECRET}`], { timeoutMs: 60_000 });
+        const run = await runNode(["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "dev", `--client-secret=${SECRET}`], {
+            timeoutMs: 60_000,
+        });
         expect(run.code).toBe(2);
         expect(run.stderr).toMatch(/--client-secret: the deploy application's secret is never an argument/);
         expect(`${run.stdout}${run.stderr}`).not.toContain(SECRET);
@@ -309,7 +345,10 @@ describe("the command line", () => {
     });
 
     it("a stack without the Auth0 side, or without a stack file, is refused plainly", async () => {
-        const run = await runNode(["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "nosuch"], { env: { AUTH0_CLIENT_SECRET: SECRET }, timeoutMs: 60_000 });
+        const run = await runNode(["-r", "ts-node/register/transpile-only", "tools/adopt/index.ts", "--stack", "nosuch"], {
+            env: { AUTH0_CLIENT_SECRET: SECRET },
+            timeoutMs: 60_000,
+        });
         expect(run.code).toBe(1);
         expect(run.stderr).toBe("adopt: no stack file stacks/Pulumi.nosuch.yaml for stack nosuch\n");
     });

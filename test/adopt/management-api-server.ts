@@ -65,7 +65,15 @@ export interface FakeManagementApi {
     close(): Promise<void>;
 }
 
-export const READ_SCOPES = ["read:clients", "read:resource_servers", "read:roles", "read:actions", "read:connections", "read:client_grants", "read:tenant_settings"];
+export const READ_SCOPES = [
+    "read:clients",
+    "read:resource_servers",
+    "read:roles",
+    "read:actions",
+    "read:connections",
+    "read:client_grants",
+    "read:tenant_settings",
+];
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): number {
     res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -110,12 +118,18 @@ export async function startManagementApi(tenant: FakeTenant, options: ServerOpti
     const route = (method: string, url: URL, body: unknown, auth: string, res: ServerResponse): number => {
         if (url.pathname === "/oauth/token") {
             const b = (body ?? {}) as Obj;
-            if (method !== "POST" || b.grant_type !== "client_credentials") return send(res, 400, { error: "invalid_request", error_description: "expected client credentials" });
-            if (b.client_id !== options.clientId || b.client_secret !== options.clientSecret) return send(res, 401, { error: "access_denied", error_description: "Unauthorized" });
+            if (method !== "POST" || b.grant_type !== "client_credentials")
+                return send(res, 400, { error: "invalid_request", error_description: "expected client credentials" });
+            if (b.client_id !== options.clientId || b.client_secret !== options.clientSecret)
+                return send(res, 401, { error: "access_denied", error_description: "Unauthorized" });
             const audience = `https://${tenant.domain}/api/v2/`;
-            if (b.audience !== audience) return send(res, 403, { error: "access_denied", error_description: `Service not enabled within domain: ${String(b.audience)}` });
+            if (b.audience !== audience)
+                return send(res, 403, { error: "access_denied", error_description: `Service not enabled within domain: ${String(b.audience)}` });
             if (options.authorized === false) {
-                return send(res, 403, { error: "access_denied", error_description: `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API.` });
+                return send(res, 403, {
+                    error: "access_denied",
+                    error_description: `Client is not authorized to access "${audience}". You need to create a "client-grant" associated to this API.`,
+                });
             }
             const token = `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString("base64url")}.${randomBytes(16).toString("base64url")}`;
             tokens.add(token);
@@ -143,16 +157,27 @@ export async function startManagementApi(tenant: FakeTenant, options: ServerOpti
         if (p === "/clients") return need("read:clients") ?? offset(res, q, "clients", tenant.clients);
         if (p === "/resource-servers") return need("read:resource_servers") ?? offset(res, q, "resource_servers", tenant.resourceServers);
         if (p === "/roles") return need("read:roles") ?? offset(res, q, "roles", tenant.roles);
-        if ((m = /^\/roles\/([^/]+)\/permissions$/.exec(p))) return need("read:roles") ?? offset(res, q, "permissions", tenant.rolePermissions[decodeURIComponent(m[1]!)] ?? []);
+        if ((m = /^\/roles\/([^/]+)\/permissions$/.exec(p)))
+            return need("read:roles") ?? offset(res, q, "permissions", tenant.rolePermissions[decodeURIComponent(m[1]!)] ?? []);
         if (p === "/client-grants") {
-            const grants = tenant.clientGrants.filter((g) => (!q.get("client_id") || g.client_id === q.get("client_id")) && (!q.get("audience") || g.audience === q.get("audience")));
+            const grants = tenant.clientGrants.filter(
+                (g) => (!q.get("client_id") || g.client_id === q.get("client_id")) && (!q.get("audience") || g.audience === q.get("audience")),
+            );
             return need("read:client_grants") ?? offset(res, q, "client_grants", grants);
         }
         if (p === "/actions/actions") return need("read:actions") ?? actionsPage(res, q, "actions", tenant.actions);
         if (p === "/actions/triggers/post-login/bindings") return need("read:actions") ?? actionsPage(res, q, "bindings", tenant.bindings);
         if (p === "/connections") return need("read:connections") ?? checkpoint(res, q, "connections", tenant.connections);
         if ((m = /^\/connections\/([^/]+)\/clients$/.exec(p))) {
-            return need("read:connections") ?? checkpoint(res, q, "clients", (tenant.connectionClients[decodeURIComponent(m[1]!)] ?? []).map((id) => ({ client_id: id })));
+            return (
+                need("read:connections") ??
+                checkpoint(
+                    res,
+                    q,
+                    "clients",
+                    (tenant.connectionClients[decodeURIComponent(m[1]!)] ?? []).map((id) => ({ client_id: id })),
+                )
+            );
         }
         if ((m = /^\/clients\/([^/]+)\/connections$/.exec(p))) {
             const id = decodeURIComponent(m[1]!);

@@ -71,7 +71,15 @@ export function testTenant(domain: string, desired: DesiredSettings): TestTenant
         is_first_party: true,
         grant_types: ["refresh_token", "authorization_code"],
         jwt_configuration: { alg: "RS256", lifetime_in_seconds: 36000 },
-        refresh_token: { rotation_type: "non-rotating", expiration_type: "non-expiring", leeway: 0, token_lifetime: 2_592_000, idle_token_lifetime: 1_296_000, infinite_token_lifetime: true, infinite_idle_token_lifetime: true },
+        refresh_token: {
+            rotation_type: "non-rotating",
+            expiration_type: "non-expiring",
+            leeway: 0,
+            token_lifetime: 2_592_000,
+            idle_token_lifetime: 1_296_000,
+            infinite_token_lifetime: true,
+            infinite_idle_token_lifetime: true,
+        },
     };
     clients.splice(63, 0, spa);
     ids.spa = String(spa.client_id);
@@ -117,12 +125,29 @@ export function testTenant(domain: string, desired: DesiredSettings): TestTenant
         roles.splice(10 + roles.length / 3, 0, role);
         ids[`role:${r.key}`] = role.id;
         rolePermissions[role.id] =
-            r.key === "editor" ? [] : r.permissions.map((p) => ({ permission_name: p, resource_server_identifier: a.identifier, resource_server_name: a.name, description: "x" }));
+            r.key === "editor"
+                ? []
+                : r.permissions.map((p) => ({ permission_name: p, resource_server_identifier: a.identifier, resource_server_name: a.name, description: "x" }));
     }
 
     const actions: Obj[] = [];
-    for (let i = 0; i < 60; i++) actions.push({ id: uuid(), name: `other-action-${i}`, supported_triggers: [{ id: "post-login", version: "v3" }], code: "exports.onExecutePostLogin = async () => {};", runtime: "node18", all_changes_deployed: true });
-    const mfa = { id: uuid(), name: "Require MFA", supported_triggers: [{ id: "post-login", version: "v3" }], code: "exports.onExecutePostLogin = async (e, api) => api.multifactor.enable('any');", runtime: "node22", all_changes_deployed: true };
+    for (let i = 0; i < 60; i++)
+        actions.push({
+            id: uuid(),
+            name: `other-action-${i}`,
+            supported_triggers: [{ id: "post-login", version: "v3" }],
+            code: "exports.onExecutePostLogin = async () => {};",
+            runtime: "node18",
+            all_changes_deployed: true,
+        });
+    const mfa = {
+        id: uuid(),
+        name: "Require MFA",
+        supported_triggers: [{ id: "post-login", version: "v3" }],
+        code: "exports.onExecutePostLogin = async (e, api) => api.multifactor.enable('any');",
+        runtime: "node22",
+        all_changes_deployed: true,
+    };
     actions.splice(5, 0, mfa);
     const actionObjs: Record<string, Obj> = {};
     for (const x of desired.actions) {
@@ -137,11 +162,16 @@ export function testTenant(domain: string, desired: DesiredSettings): TestTenant
             secrets: x.secretNames.map((n) => ({ name: n, updated_at: "2025-01-01T00:00:00.000Z" })),
             all_changes_deployed: x.key !== "user-sync",
         };
-        actions.splice(30 + actions.length % 7, 0, action);
+        actions.splice(30 + (actions.length % 7), 0, action);
         actionObjs[x.key] = action;
         ids[`action:${x.key}`] = String(action.id);
     }
-    const binding = (act: Obj) => ({ id: uuid(), trigger_id: "post-login", display_name: act.name, action: { id: act.id, name: act.name, supported_triggers: act.supported_triggers } });
+    const binding = (act: Obj) => ({
+        id: uuid(),
+        trigger_id: "post-login",
+        display_name: act.name,
+        action: { id: act.id, name: act.name, supported_triggers: act.supported_triggers },
+    });
     const bindings = [binding(mfa), binding(actionObjs["profile-defaults"]!), binding(actionObjs["user-sync"]!)];
 
     const connections: Obj[] = [];
@@ -176,13 +206,40 @@ export function testTenant(domain: string, desired: DesiredSettings): TestTenant
     const connectionClients: Record<string, string[]> = { [String(connection.id)]: [ids.spa, legacy.client_id], [upa.id]: [ids.spa, legacy.client_id] };
 
     const grant = { id: id("cgr_"), client_id: management.client_id, audience: desired.managementGrant!.audience, scope: ["read:users"] };
-    const clientGrants: Obj[] = [grant, ...Array.from({ length: 20 }, (_, i) => ({ id: id("cgr_"), client_id: clients[i]!.client_id, audience: `https://${domain}/api/v2/`, scope: ["read:users"] }))];
+    const clientGrants: Obj[] = [
+        grant,
+        ...Array.from({ length: 20 }, (_, i) => ({
+            id: id("cgr_"),
+            client_id: clients[i]!.client_id,
+            audience: `https://${domain}/api/v2/`,
+            scope: ["read:users"],
+        })),
+    ];
     ids.grant = grant.id;
 
-    const tenant: FakeTenant = { domain, clients, resourceServers, roles, rolePermissions, actions, bindings, connections, connectionClients, clientGrants, flags: { enable_client_connections: true } };
+    const tenant: FakeTenant = {
+        domain,
+        clients,
+        resourceServers,
+        roles,
+        rolePermissions,
+        actions,
+        bindings,
+        connections,
+        connectionClients,
+        clientGrants,
+        flags: { enable_client_connections: true },
+    };
     return {
         tenant,
         ids,
-        sizes: { clients: clients.length, resourceServers: resourceServers.length, roles: roles.length, actions: actions.length, connections: connections.length, bindings: bindings.length },
+        sizes: {
+            clients: clients.length,
+            resourceServers: resourceServers.length,
+            roles: roles.length,
+            actions: actions.length,
+            connections: connections.length,
+            bindings: bindings.length,
+        },
     };
 }

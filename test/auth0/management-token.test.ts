@@ -79,7 +79,11 @@ describe("ManagementApiToken: create and update", () => {
 
 describe("ManagementApiToken: the renew window in diff", () => {
     it("no change while the token is valid beyond refreshBeforeSeconds", async () => {
-        expect(await provider.diff!("id", stateExpiringIn(7200), inputs({ refreshBeforeSeconds: 3600 }))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+        expect(await provider.diff!("id", stateExpiringIn(7200), inputs({ refreshBeforeSeconds: 3600 }))).toEqual({
+            changes: false,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
     });
 
     it("an update (never a replace) once within refreshBeforeSeconds of expiring, or expired, or without a valid expiry", async () => {

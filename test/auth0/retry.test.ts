@@ -78,7 +78,12 @@ describe("retryDelayMs: what the answer asks for, else backoff", () => {
         expect(byAttempts).toMatchObject({ attempts: 3, exhausted: true });
         expect(slept).toHaveLength(2);
         slept.length = 0;
-        const byWait = await withRetry(async () => ({ status: 429, headers: { "retry-after": "2" } }), (r) => r, { maxAttempts: 10, maxTotalWaitMs: 5_000, baseDelayMs: 100, maxDelayMs: 10_000 }, sleep);
+        const byWait = await withRetry(
+            async () => ({ status: 429, headers: { "retry-after": "2" } }),
+            (r) => r,
+            { maxAttempts: 10, maxTotalWaitMs: 5_000, baseDelayMs: 100, maxDelayMs: 10_000 },
+            sleep,
+        );
         expect(byWait).toMatchObject({ attempts: 3, exhausted: true, waitedMs: 4_000 });
         expect(slept).toEqual([2_000, 2_000]);
     });
@@ -115,7 +120,9 @@ describe("ManagementApiToken against a rate-limited or failing token endpoint", 
             (e: Error) => e,
         );
         expect(arrivals).toHaveLength(3);
-        expect(err?.message).toBe(`ManagementApiToken: token endpoint ${server.url} (client m2m-client-id): HTTP 429 Too Many Requests after 3 attempts and 0 s of backoff (retry bound reached)`);
+        expect(err?.message).toBe(
+            `ManagementApiToken: token endpoint ${server.url} (client m2m-client-id): HTTP 429 Too Many Requests after 3 attempts and 0 s of backoff (retry bound reached)`,
+        );
         expect(err?.message).not.toContain(clientSecret);
     });
 

@@ -39,7 +39,10 @@ function syncSecrets(blocks: boolean): Record<string, string> {
 }
 
 async function profiles(): Promise<{ user_id: string; user_name: string | null }[]> {
-    return (await query(stack.db.url, `SELECT user_id, user_name FROM ${ident(stack.schema)}.profiles ORDER BY user_id COLLATE "C"`)) as { user_id: string; user_name: string | null }[];
+    return (await query(stack.db.url, `SELECT user_id, user_name FROM ${ident(stack.schema)}.profiles ORDER BY user_id COLLATE "C"`)) as {
+        user_id: string;
+        user_name: string | null;
+    }[];
 }
 
 async function profileOf(userId: string): Promise<{ user_id: string; user_name: string | null } | undefined> {
@@ -56,7 +59,8 @@ function userId(): string {
 function bareEvent(extra: Record<string, unknown> = {}, secrets: Record<string, string> = {}): PostLoginEvent {
     const event = postLoginEvent({ secrets });
     const user = event.user as unknown as Record<string, unknown>;
-    for (const key of ["email", "email_verified", "name", "nickname", "given_name", "family_name", "picture", "multifactor", "user_metadata", "app_metadata"]) delete user[key];
+    for (const key of ["email", "email_verified", "name", "nickname", "given_name", "family_name", "picture", "multifactor", "user_metadata", "app_metadata"])
+        delete user[key];
     user.user_id = userId();
     Object.assign(user, extra);
     delete (event as unknown as Record<string, unknown>).authorization;
@@ -137,7 +141,10 @@ describe("SQL metacharacters and Unicode are data", () => {
         ["combining characters", "Zo\u0065\u0301 A\u030a"],
     ])("%s in a name reach the profile exactly, in user_name and in the claims' user id", async (_label, text) => {
         const id = `auth0|${text}`;
-        const event = postLoginEvent({ user: { user_id: id, name: text, user_metadata: {} }, secrets: { ...syncSecrets(true), DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
+        const event = postLoginEvent({
+            user: { user_id: id, name: text, user_metadata: {} },
+            secrets: { ...syncSecrets(true), DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+        });
         expectClean(await userSync.invoke(event));
         expect(await profileOf(id)).toEqual({ user_id: id, user_name: text });
         const claims = await hasuraClaims.invoke(event);
@@ -149,7 +156,10 @@ describe("SQL metacharacters and Unicode are data", () => {
     });
 
     it("a role with metacharacters in app_metadata.roles is left out (no ALLOWED_ROLES entry can be one); a DEFAULT_ROLE or ALLOWED_ROLES with them is refused", async () => {
-        const event = postLoginEvent({ user: { app_metadata: { roles: ["'; DROP TABLE x;--", "a\"b", "editor"] } }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
+        const event = postLoginEvent({
+            user: { app_metadata: { roles: ["'; DROP TABLE x;--", 'a"b', "editor"] } },
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+        });
         const ok = await hasuraClaims.invoke(event);
         expect((ok.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);
         const refused = await hasuraClaims.invoke(postLoginEvent({ secrets: { DEFAULT_ROLE: "user'; --", ALLOWED_ROLES: "user" } }));
@@ -194,16 +204,25 @@ describe("very long strings", () => {
         const before = await profiles();
         const id = `auth0|${"x".repeat(10 * 1024)}`;
         const result = await userSync.invoke(postLoginEvent({ user: { user_id: id }, secrets: syncSecrets(blocks) }));
-        expectSyncFailureLogged(result, /^user-sync: profile sync for auth0\|x+ failed: the profile upsert failed \(new row for relation "profiles" violates check constraint "profiles_user_id_check" \[23514\]\); login (continues|denied)/);
+        expectSyncFailureLogged(
+            result,
+            /^user-sync: profile sync for auth0\|x+ failed: the profile upsert failed \(new row for relation "profiles" violates check constraint "profiles_user_id_check" \[23514\]\); login (continues|denied)/,
+        );
         expect(result.denied).toBe(denied);
         expect(await profiles()).toEqual(before);
     });
 
     it("a 1 MB user id is passed on as it is (the Action sets no limit of its own); a 10 kB role, which ALLOWED_ROLES cannot list, is left out", async () => {
         const id = `auth0|${MB1}`;
-        const result = await hasuraClaims.invoke(postLoginEvent({ user: { user_id: id, app_metadata: { roles: [KB10] } }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } }));
+        const result = await hasuraClaims.invoke(
+            postLoginEvent({ user: { user_id: id, app_metadata: { roles: [KB10] } }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } }),
+        );
         expectClean(result);
-        expect(result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE]).toEqual({ "x-hasura-default-role": "user", "x-hasura-allowed-roles": ["user"], "x-hasura-user-id": id });
+        expect(result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE]).toEqual({
+            "x-hasura-default-role": "user",
+            "x-hasura-allowed-roles": ["user"],
+            "x-hasura-user-id": id,
+        });
     });
 });
 
@@ -248,14 +267,23 @@ describe("fields of the wrong type", () => {
         ["an object", { 0: "admin" }, ["user"]],
         ["null", null, ["user"]],
     ])("app_metadata.roles that is %s is ignored with a log line (not a deny)", async (_label, roles, allowed) => {
-        const result = await hasuraClaims.invoke(postLoginEvent({ user: { app_metadata: { roles } }, authorization: { roles: [] }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } }));
+        const result = await hasuraClaims.invoke(
+            postLoginEvent({
+                user: { app_metadata: { roles } },
+                authorization: { roles: [] },
+                secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+            }),
+        );
         expect(result.denied).toBeUndefined();
         expect((result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(allowed);
         expect(result.logs.map((l) => l.text)).toEqual(["hasura-claims: app_metadata.roles is not an array of strings; ignored"]);
     });
 
     it("RBAC roles with blanks, duplicates and non-strings keep only the distinct non-blank strings", async () => {
-        const event = postLoginEvent({ authorization: { roles: ["", "editor", null, 3, "editor", "user"] as unknown as string[] }, secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" } });
+        const event = postLoginEvent({
+            authorization: { roles: ["", "editor", null, 3, "editor", "user"] as unknown as string[] },
+            secrets: { DEFAULT_ROLE: "user", ALLOWED_ROLES: "user,editor" },
+        });
         const result = await hasuraClaims.invoke(event);
         expectClean(result);
         expect((result.accessTokenClaims[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)["x-hasura-allowed-roles"]).toEqual(["user", "editor"]);

@@ -101,7 +101,17 @@ describe("SQL metacharacters", () => {
 
     it("% and _ are not wildcards, and a backslash is not an escape", async () => {
         const before = await usersTable(stack);
-        for (const probe of ["under-score@meta.test", "underXscore@meta.test", "1000@meta.test", "10%@meta.test", "%@meta.test", "%", "_%", "backslash@meta.test", "back\\\\slash@meta.test"]) {
+        for (const probe of [
+            "under-score@meta.test",
+            "underXscore@meta.test",
+            "1000@meta.test",
+            "10%@meta.test",
+            "%@meta.test",
+            "%",
+            "_%",
+            "backslash@meta.test",
+            "back\\\\slash@meta.test",
+        ]) {
             expect((await run("get_user", probe)).result, probe).toBeUndefined();
             expectWrongCredentials((await run("login", probe, "pw-meta-6")).err);
             expect((await run("verify", probe)).result, probe).toBe(false);
@@ -279,7 +289,10 @@ describe("mixed case, white space and Unicode in emails", () => {
     }
 
     it("in this test cluster's C locale, lower() folds ASCII only: Ä@ and ä@ are two users", async () => {
-        const rows = await query(stack.db.url, "SELECT lower('Ä') AS l, datctype AS ctype, datlocprovider AS provider FROM pg_database WHERE datname = current_database()");
+        const rows = await query(
+            stack.db.url,
+            "SELECT lower('Ä') AS l, datctype AS ctype, datlocprovider AS provider FROM pg_database WHERE datname = current_database()",
+        );
         expect(rows[0]).toEqual({ l: "Ä", ctype: "C", provider: "c" });
         await checkPairs(sandbox, stack, "c");
     });
@@ -320,25 +333,31 @@ describe("missing, null and non-string arguments", () => {
         user.id = (await rowOf(stack, user.email))!.id;
     });
 
-    it.each(ODD)("an email that is %s: login says wrong credentials; get_user, verify and change_password name the problem; nothing changes", async (_label, value) => {
-        const before = await usersTable(stack);
-        expectWrongCredentials((await run("login", value, user.password)).err);
-        for (const name of ["get_user", "verify", "change_password"] as const) {
-            const { err, result } = name === "change_password" ? await run(name, value, "pw-new-odd") : await run(name, value);
-            expect(result).toBeUndefined();
-            expect(isError(err)).toBe(true);
-            expect((err as Error).message).toBe(`${name}: the email is missing or not a string`);
-        }
-        expect(await usersTable(stack)).toEqual(before);
-    });
+    it.each(ODD)(
+        "an email that is %s: login says wrong credentials; get_user, verify and change_password name the problem; nothing changes",
+        async (_label, value) => {
+            const before = await usersTable(stack);
+            expectWrongCredentials((await run("login", value, user.password)).err);
+            for (const name of ["get_user", "verify", "change_password"] as const) {
+                const { err, result } = name === "change_password" ? await run(name, value, "pw-new-odd") : await run(name, value);
+                expect(result).toBeUndefined();
+                expect(isError(err)).toBe(true);
+                expect((err as Error).message).toBe(`${name}: the email is missing or not a string`);
+            }
+            expect(await usersTable(stack)).toEqual(before);
+        },
+    );
 
-    it.each(ODD.filter(([, v]) => typeof v !== "string"))("a password that is %s: wrong credentials at login, invalid_password for create and change_password", async (_label, value) => {
-        const before = await usersTable(stack);
-        expectWrongCredentials((await run("login", user.email, value)).err);
-        expectValidation((await run("create", { email: "odd.new@odd.test", password: value })).err, "invalid_password");
-        expectValidation((await run("change_password", user.email, value)).err, "invalid_password");
-        expect(await usersTable(stack)).toEqual(before);
-    });
+    it.each(ODD.filter(([, v]) => typeof v !== "string"))(
+        "a password that is %s: wrong credentials at login, invalid_password for create and change_password",
+        async (_label, value) => {
+            const before = await usersTable(stack);
+            expectWrongCredentials((await run("login", user.email, value)).err);
+            expectValidation((await run("create", { email: "odd.new@odd.test", password: value })).err, "invalid_password");
+            expectValidation((await run("change_password", user.email, value)).err, "invalid_password");
+            expect(await usersTable(stack)).toEqual(before);
+        },
+    );
 
     it.each(ODD)("a create user that is %s, or whose email is: invalid_email; nothing is written", async (label, value) => {
         const before = await usersTable(stack);
@@ -362,7 +381,14 @@ describe("missing, null and non-string arguments", () => {
 
     it("odd optional fields of create are ignored, not coerced: a non-string nickname, a non-boolean email_verified", async () => {
         const email = "odd.fields@odd.test";
-        const created = await run("create", { email, password: "pw-fields", nickname: { toString: () => "evil" }, username: 42, email_verified: "true", app_metadata: null });
+        const created = await run("create", {
+            email,
+            password: "pw-fields",
+            nickname: { toString: () => "evil" },
+            username: 42,
+            email_verified: "true",
+            app_metadata: null,
+        });
         expect(created.err).toBeNull();
         const row = (await rowOf(stack, email))!;
         expect(row).toMatchObject({ email, nickname: null, email_verified: false, app_metadata: {}, user_metadata: {} });

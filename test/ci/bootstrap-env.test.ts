@@ -108,7 +108,9 @@ describe("scripts/bootstrap-env.sh", () => {
             `encryptionsalt: v1:abc:def\n${template.replace("config:\n", `config:\n  auth0-postgres:postgresPassword:\n    secure: ${foreignCiphertext}\n  auth0-postgres:other:\n    secure: ${foreignCiphertext}\n`)}`,
         );
         const values = { auth0ClientSecret: secret(), postgresPassword: secret(), hasuraAdminSecret: secret() };
-        const r = box.run(["--template", "dev", "staging"], `${values.auth0ClientSecret}\n${values.postgresPassword}\n${values.hasuraAdminSecret}\n`, { FAKE_SYNC_MODE: "hasura" });
+        const r = box.run(["--template", "dev", "staging"], `${values.auth0ClientSecret}\n${values.postgresPassword}\n${values.hasuraAdminSecret}\n`, {
+            FAKE_SYNC_MODE: "hasura",
+        });
         expect(r.output).not.toMatch(/bootstrap-env: /);
         expect(r.status).toBe(0);
 

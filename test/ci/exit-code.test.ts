@@ -10,10 +10,13 @@ import { ROOT, runNode } from "../support/child";
 
 describe("the test runner's exit code", () => {
     it("is non-zero when a test fails, with the suite's global setup (embedded Postgres) loaded", async () => {
-        const run = await runNode([join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "test/ci/fixtures/exit-code/vitest.exit-code.config.mts"], {
-            inheritEnv: true,
-            timeoutMs: 110_000,
-        });
+        const run = await runNode(
+            [join(ROOT, "node_modules", "vitest", "vitest.mjs"), "run", "--config", "test/ci/fixtures/exit-code/vitest.exit-code.config.mts"],
+            {
+                inheritEnv: true,
+                timeoutMs: 110_000,
+            },
+        );
         const output = run.stdout + run.stderr;
         expect(output).toMatch(/1 failed/);
         expect(output).toContain("fails on purpose");

@@ -53,7 +53,8 @@ export const RULES: Record<RuleId, string> = {
     "no-pull-request-target": "no workflow runs on pull_request_target (a pull request's run with the base's secrets)",
     "pulumi-environment": "every Pulumi command on a stack runs in a GitHub environment that names that stack",
     "pulumi-oidc-credentials": "the Pulumi token comes from an OIDC exchange bound to the job's environment; no stored PULUMI_ACCESS_TOKEN anywhere",
-    "pulumi-concurrency": "whatever writes a stack (or saves its plan), and every scheduled preview, holds the pulumi-<stack> concurrency group and is never cancelled",
+    "pulumi-concurrency":
+        "whatever writes a stack (or saves its plan), and every scheduled preview, holds the pulumi-<stack> concurrency group and is never cancelled",
     "pr-preview-dev-only": "a pull request only previews, only the dev stack, only in the dev-preview environment",
     "pr-policy-pack-from-base": "a pull request's preview loads the policy pack from a checkout of the base branch, not from the pull request",
     "plan-approval": "staging and prod are updated only with `pulumi up --plan` on the plan a preview job saved, in the stack's own (approval) environment",
@@ -162,7 +163,8 @@ function matrixCombinations(strategy: unknown): Record<string, string>[] | "opaq
     const exclude = matrix.exclude;
     if (Array.isArray(exclude)) combos = combos.filter((c) => !exclude.some((e: unknown) => matches(c, e)));
     if (Array.isArray(matrix.include)) {
-        for (const inc of matrix.include) if (isObj(inc)) combos.push(Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, str(v) ?? JSON.stringify(v)])));
+        for (const inc of matrix.include)
+            if (isObj(inc)) combos.push(Object.fromEntries(Object.entries(inc).map(([k, v]) => [k, str(v) ?? JSON.stringify(v)])));
     }
     if (combos.length === 1 && Object.keys(combos[0]).length === 0) return [{}];
     return combos;
@@ -274,7 +276,12 @@ const WRITE_COMMANDS = new Set(["up", "refresh", "destroy", "import", "state"]);
 
 function list(v: unknown): string[] {
     const s = str(v);
-    return s ? s.split(/[\n;]/).map((x) => x.trim()).filter(Boolean) : [];
+    return s
+        ? s
+              .split(/[\n;]/)
+              .map((x) => x.trim())
+              .filter(Boolean)
+        : [];
 }
 
 function flagValues(segment: string, names: string): string[] {
@@ -302,7 +309,10 @@ export function pulumiCommands(job: JobVariant, workflowEnv: Obj): PulumiCommand
             // One logical line per shell line (backslash continuations joined), without its shell
             // comment (a `#` at the start or after a blank: prose about `pulumi up` is no command);
             // each invocation ends at the next pipe, `;` or `&`.
-            for (const line of step.run.replace(/\\\r?\n/g, " ").split(/\r?\n/).map((l) => l.replace(/(^|\s)#.*$/, ""))) {
+            for (const line of step.run
+                .replace(/\\\r?\n/g, " ")
+                .split(/\r?\n/)
+                .map((l) => l.replace(/(^|\s)#.*$/, ""))) {
                 for (const m of line.matchAll(/(?:^|[\s;&|(`])pulumi\s+([a-z][\w-]*)([^|;&\n]*)/g)) {
                     if (!STACK_COMMANDS.has(m[1])) continue;
                     const rest = m[2];
@@ -394,12 +404,16 @@ export function checkWorkflow(text: string, file: string): Finding[] {
 
     // A pull request's run with the base repository's secrets and a write token: never.
     if (wf.triggers.includes("pull_request_target")) {
-        add("no-pull-request-target", "runs on pull_request_target, which gives a run for a pull request the base repository's secrets and a write token; use pull_request (docs/ci.md)");
+        add(
+            "no-pull-request-target",
+            "runs on pull_request_target, which gives a run for a pull request the base repository's secrets and a write token; use pull_request (docs/ci.md)",
+        );
     }
 
     // Least permissions, declared once for the whole workflow.
     const perms = wf.raw.permissions;
-    if (perms === undefined) add("workflow-permissions", "no workflow-level `permissions:`; declare them (e.g. `contents: read`) so no job inherits the repository default");
+    if (perms === undefined)
+        add("workflow-permissions", "no workflow-level `permissions:`; declare them (e.g. `contents: read`) so no job inherits the repository default");
     else if (!isObj(perms)) add("workflow-permissions", `workflow-level permissions are "${String(perms)}"; list each scope (e.g. \`contents: read\`)`);
     else if (permissionsGrantWrite(perms)) add("workflow-permissions", "workflow-level permissions grant write; grant write only on the job that needs it");
 
@@ -412,7 +426,11 @@ export function checkWorkflow(text: string, file: string): Finding[] {
     // No stored Pulumi token: the only Pulumi credential is the one the OIDC exchange issues for the
     // job's environment. A stored token cannot be tied to an environment by anything in this file.
     for (const [path, value] of strings(wf.raw, "")) {
-        if (STORED_PULUMI_TOKEN.test(value)) add("pulumi-oidc-credentials", `${path} reads secrets.PULUMI_ACCESS_TOKEN; Pulumi tokens come only from ${OIDC_ACTION} (OIDC, bound to the job's environment), never from a stored secret`);
+        if (STORED_PULUMI_TOKEN.test(value))
+            add(
+                "pulumi-oidc-credentials",
+                `${path} reads secrets.PULUMI_ACCESS_TOKEN; Pulumi tokens come only from ${OIDC_ACTION} (OIDC, bound to the job's environment), never from a stored secret`,
+            );
     }
     const tokenScopes: [string, Obj][] = [["workflow", wf.env]];
     for (const [id, [job]] of wf.jobs) {
@@ -420,7 +438,8 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         job.steps.forEach((s, i) => tokenScopes.push([`job "${id}" step ${s.name ? `"${s.name}"` : i + 1}`, s.env]));
     }
     for (const [scope, env] of tokenScopes) {
-        if ("PULUMI_ACCESS_TOKEN" in env) add("pulumi-oidc-credentials", `${scope} sets env PULUMI_ACCESS_TOKEN; leave it to ${OIDC_ACTION}, which exports the token it exchanged`);
+        if ("PULUMI_ACCESS_TOKEN" in env)
+            add("pulumi-oidc-credentials", `${scope} sets env PULUMI_ACCESS_TOKEN; leave it to ${OIDC_ACTION}, which exports the token it exchanged`);
     }
 
     // Pinned actions: a full commit SHA, and the release it is as a comment on the same line.
@@ -448,8 +467,13 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         // Steps: no untrusted event text or secrets in scripts, secret-looking env only from the secret store, pinned actions.
         job.steps.forEach((step, i) => {
             if (step.run !== undefined) {
-                if (UNTRUSTED.test(step.run)) add("no-untrusted-interpolation", `${where(step, i)}: run: interpolates github.event.* or github.head_ref; pass it through env: and quote the variable`);
-                if (SECRET_IN_EXPRESSION.test(step.run)) add("secrets-via-env", `${where(step, i)}: run: interpolates a secret into the script; pass it through env:`);
+                if (UNTRUSTED.test(step.run))
+                    add(
+                        "no-untrusted-interpolation",
+                        `${where(step, i)}: run: interpolates github.event.* or github.head_ref; pass it through env: and quote the variable`,
+                    );
+                if (SECRET_IN_EXPRESSION.test(step.run))
+                    add("secrets-via-env", `${where(step, i)}: run: interpolates a secret into the script; pass it through env:`);
             }
             if (step.uses !== undefined) checkPinned(step.uses, where(step, i));
         });
@@ -458,7 +482,10 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         for (const [scope, env] of envScopes) {
             for (const [name, value] of Object.entries(env)) {
                 if (SECRET_NAME.test(name) && !FROM_SECRET_STORE.test(str(value) ?? "")) {
-                    add("secrets-via-env", `${scope}: env ${name} must come from \${{ secrets.* }} (or \${{ github.token }}), not a literal or another context`);
+                    add(
+                        "secrets-via-env",
+                        `${scope}: env ${name} must come from \${{ secrets.* }} (or \${{ github.token }}), not a literal or another context`,
+                    );
                 }
             }
         }
@@ -472,16 +499,26 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         // neither runs Pulumi nor holds a Pulumi token: whatever could write issues never reads a stack.
         if (isObj(job.permissions) && job.permissions.issues === "write") {
             const keepsIssue = job.steps.some((s) => s.run !== undefined && ISSUE_COMMAND.test(s.run));
-            if (!keepsIssue) add("pull-requests-write-only-for-comments", `job "${id}" has issues: write but opens, edits or closes no issue (gh issue or scripts/*issue*.sh)`);
+            if (!keepsIssue)
+                add(
+                    "pull-requests-write-only-for-comments",
+                    `job "${id}" has issues: write but opens, edits or closes no issue (gh issue or scripts/*issue*.sh)`,
+                );
             const pulumi = variants.some((v) => pulumiCommands(v, wf.env).length > 0);
             if (pulumi || job.steps.some(isOidcExchange) || job.permissions["id-token"] === "write") {
-                add("pull-requests-write-only-for-comments", `job "${id}" has issues: write and runs Pulumi or holds a Pulumi token; keep the issue in a job of its own, fed by an artifact`);
+                add(
+                    "pull-requests-write-only-for-comments",
+                    `job "${id}" has issues: write and runs Pulumi or holds a Pulumi token; keep the issue in a job of its own, fed by an artifact`,
+                );
             }
         }
         if (isObj(job.permissions)) {
             for (const [scope, level] of Object.entries(job.permissions)) {
                 if (level === "write" && scope !== "pull-requests" && scope !== "id-token" && scope !== "issues") {
-                    add("pull-requests-write-only-for-comments", `job "${id}" has ${scope}: write; only pull-requests: write (for comments), id-token: write (for the Pulumi token) and issues: write (for a drift issue) are expected`);
+                    add(
+                        "pull-requests-write-only-for-comments",
+                        `job "${id}" has ${scope}: write; only pull-requests: write (for comments), id-token: write (for the Pulumi token) and issues: write (for a drift issue) are expected`,
+                    );
                 }
             }
         } else if (job.permissions === "write-all") {
@@ -494,14 +531,23 @@ export function checkWorkflow(text: string, file: string): Finding[] {
     const updates = new Map<string, Set<string>>(); // job id -> stacks it updates
     for (const [id, variants] of wf.jobs) {
         for (const job of variants) {
-            const label = Object.keys(job.matrix).length ? `job "${id}" (${Object.entries(job.matrix).map(([k, v]) => `${k}=${v}`).join(", ")})` : `job "${id}"`;
+            const label = Object.keys(job.matrix).length
+                ? `job "${id}" (${Object.entries(job.matrix)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(", ")})`
+                : `job "${id}"`;
             const commands = pulumiCommands(job, wf.env);
             const idToken = isObj(job.permissions) && job.permissions["id-token"] === "write";
             const exchange = job.steps.findIndex(isOidcExchange);
 
             if (commands.length === 0) {
-                if (idToken && exchange < 0) add("pulumi-oidc-credentials", `${label} has id-token: write but exchanges no token with ${OIDC_ACTION}; drop the permission`);
-                if (exchange >= 0 && !job.environment) add("pulumi-oidc-credentials", `${label} exchanges an OIDC token without an environment:, so no Pulumi policy can tell which stack it may touch`);
+                if (idToken && exchange < 0)
+                    add("pulumi-oidc-credentials", `${label} has id-token: write but exchanges no token with ${OIDC_ACTION}; drop the permission`);
+                if (exchange >= 0 && !job.environment)
+                    add(
+                        "pulumi-oidc-credentials",
+                        `${label} exchanges an OIDC token without an environment:, so no Pulumi policy can tell which stack it may touch`,
+                    );
                 continue;
             }
             if (wf.opaqueMatrix.has(id)) {
@@ -510,15 +556,26 @@ export function checkWorkflow(text: string, file: string): Finding[] {
             }
 
             // Credentials: exchanged by OIDC in this job, before the first Pulumi command.
-            if (!idToken) add("pulumi-oidc-credentials", `${label} runs pulumi without id-token: write; its Pulumi token is exchanged by OIDC for its environment (${OIDC_ACTION})`);
+            if (!idToken)
+                add(
+                    "pulumi-oidc-credentials",
+                    `${label} runs pulumi without id-token: write; its Pulumi token is exchanged by OIDC for its environment (${OIDC_ACTION})`,
+                );
             const first = commands[0];
-            if (exchange < 0) add("pulumi-oidc-credentials", `${label} runs pulumi ${first.command} without a ${OIDC_ACTION} step; the token must be exchanged for this job's environment`);
+            if (exchange < 0)
+                add(
+                    "pulumi-oidc-credentials",
+                    `${label} runs pulumi ${first.command} without a ${OIDC_ACTION} step; the token must be exchanged for this job's environment`,
+                );
             else if (exchange > first.step) add("pulumi-oidc-credentials", `${label} runs pulumi ${first.command} before its ${OIDC_ACTION} step`);
 
             for (const cmd of commands) {
                 const stacks = stacksIn(cmd.stack);
                 if (stacks.length !== 1) {
-                    add("pulumi-environment", `${label} runs pulumi ${cmd.command} on ${cmd.stack ? `"${cmd.stack}"` : "an unnamed stack"}; name exactly one of ${STACKS.join(", ")}`);
+                    add(
+                        "pulumi-environment",
+                        `${label} runs pulumi ${cmd.command} on ${cmd.stack ? `"${cmd.stack}"` : "an unnamed stack"}; name exactly one of ${STACKS.join(", ")}`,
+                    );
                     continue;
                 }
                 const stack = stacks[0];
@@ -526,17 +583,24 @@ export function checkWorkflow(text: string, file: string): Finding[] {
 
                 // The environment names the stack: its OIDC subject is what Pulumi Cloud trusts.
                 if (!job.environment) add("pulumi-environment", `${run} without an environment:`);
-                else if (stacksIn(job.environment).join() !== stack) add("pulumi-environment", `${run} in environment "${job.environment}", which does not name that stack`);
+                else if (stacksIn(job.environment).join() !== stack)
+                    add("pulumi-environment", `${run} in environment "${job.environment}", which does not name that stack`);
 
                 // Writers (and plan savers) hold the stack's group and are never cancelled mid-way; so do
                 // scheduled previews (a drift check), which would otherwise read a stack mid-update.
                 const scheduledPreview = cmd.command === "preview" && wf.triggers.includes("schedule");
                 if (WRITE_COMMANDS.has(cmd.command) || (cmd.command === "preview" && cmd.plan) || scheduledPreview) {
                     if (job.concurrencyGroup !== `pulumi-${stack}`) {
-                        add("pulumi-concurrency", `${run} in concurrency group ${job.concurrencyGroup ? `"${job.concurrencyGroup}"` : "(none)"}; it must be "pulumi-${stack}"`);
+                        add(
+                            "pulumi-concurrency",
+                            `${run} in concurrency group ${job.concurrencyGroup ? `"${job.concurrencyGroup}"` : "(none)"}; it must be "pulumi-${stack}"`,
+                        );
                     }
                     if (job.cancelInProgress !== undefined && job.cancelInProgress !== false) {
-                        add("pulumi-concurrency", `${label}: cancel-in-progress must be false; cancelling a running pulumi ${cmd.command} leaves pending operations in the state`);
+                        add(
+                            "pulumi-concurrency",
+                            `${label}: cancel-in-progress must be false; cancelling a running pulumi ${cmd.command} leaves pending operations in the state`,
+                        );
                     }
                 }
 
@@ -556,7 +620,11 @@ export function checkWorkflow(text: string, file: string): Finding[] {
         const jobOf = new Map<string, string>();
         for (const [id, stacks] of updates) {
             const deployed = [...stacks].filter((s) => (DEPLOY_ORDER as readonly string[]).includes(s));
-            if (deployed.length > 1) add("deploy-order", `job "${id}" updates ${deployed.join(", ")} in one job (a matrix runs them in parallel); give each stack its own job chained by needs`);
+            if (deployed.length > 1)
+                add(
+                    "deploy-order",
+                    `job "${id}" updates ${deployed.join(", ")} in one job (a matrix runs them in parallel); give each stack its own job chained by needs`,
+                );
             for (const s of deployed) jobOf.set(s, id);
         }
         const ancestors = (id: string, seen = new Set<string>()): Set<string> => {
@@ -575,7 +643,8 @@ export function checkWorkflow(text: string, file: string): Finding[] {
             const previousJob = jobOf.get(previous);
             if (previousJob === id) return; // reported above: several stacks in one job
             if (!previousJob) add("deploy-order", `job "${id}" deploys ${stack} but no job deploys ${previous} before it`);
-            else if (!ancestors(id).has(previousJob)) add("deploy-order", `job "${id}" deploys ${stack} without needing job "${previousJob}" (${previous}), directly or through other jobs`);
+            else if (!ancestors(id).has(previousJob))
+                add("deploy-order", `job "${id}" deploys ${stack} without needing job "${previousJob}" (${previous}), directly or through other jobs`);
         });
     }
     return findings;
@@ -590,24 +659,37 @@ type Add = (rule: RuleId, message: string) => void;
  */
 function checkPullRequestCommand(job: JobVariant, cmd: PulumiCommand, stack: string, run: string, add: Add): void {
     if (cmd.command !== "preview") add("pr-preview-dev-only", `${run} for a pull request; a pull request may only preview`);
-    if (stack !== PR_PREVIEW_STACK) add("pr-preview-dev-only", `${run} for a pull request; only ${PR_PREVIEW_STACK} may run unreviewed code (staging and prod are previewed after merge, in their environments)`);
+    if (stack !== PR_PREVIEW_STACK)
+        add(
+            "pr-preview-dev-only",
+            `${run} for a pull request; only ${PR_PREVIEW_STACK} may run unreviewed code (staging and prod are previewed after merge, in their environments)`,
+        );
     if (job.environment !== PR_PREVIEW_ENVIRONMENT) {
-        add("pr-preview-dev-only", `${run} for a pull request in ${job.environment ? `environment "${job.environment}"` : "no environment"}; use "${PR_PREVIEW_ENVIRONMENT}", whose credential can only read the ${PR_PREVIEW_STACK} stack`);
+        add(
+            "pr-preview-dev-only",
+            `${run} for a pull request in ${job.environment ? `environment "${job.environment}"` : "no environment"}; use "${PR_PREVIEW_ENVIRONMENT}", whose credential can only read the ${PR_PREVIEW_STACK} stack`,
+        );
     }
     if (cmd.command !== "preview") return;
 
     // The base branch checked out into its own directory, after any checkout into the workspace
     // root (a later root checkout cleans the workspace, deleting it).
     const before = job.steps.slice(0, cmd.step);
-    const lastRootCheckout = before.map((s, i) => (isCheckout(s) && normalizePath(str(s.with.path) ?? ".") === "." ? i : -1)).reduce((a, b) => Math.max(a, b), -1);
+    const lastRootCheckout = before
+        .map((s, i) => (isCheckout(s) && normalizePath(str(s.with.path) ?? ".") === "." ? i : -1))
+        .reduce((a, b) => Math.max(a, b), -1);
     const baseDirs = before
         .map((s, i) => ({ s, i }))
         .filter(({ s, i }) => isCheckout(s) && BASE_REF.test(str(s.with.ref) ?? "") && i > lastRootCheckout)
         .map(({ s }) => str(s.with.path) ?? ".");
-    if (cmd.policyPacks.length === 0) add("pr-policy-pack-from-base", `${run} without a policy pack; pass the base branch's (--policy-pack <base checkout>/policy)`);
+    if (cmd.policyPacks.length === 0)
+        add("pr-policy-pack-from-base", `${run} without a policy pack; pass the base branch's (--policy-pack <base checkout>/policy)`);
     for (const pack of cmd.policyPacks) {
         if (!baseDirs.some((dir) => inside(pack, dir))) {
-            add("pr-policy-pack-from-base", `${run} with policy pack "${pack}" from the pull request's own checkout; check out \${{ github.event.pull_request.base.sha }} into its own path: (after the pull request's checkout) and pass <path>/policy`);
+            add(
+                "pr-policy-pack-from-base",
+                `${run} with policy pack "${pack}" from the pull request's own checkout; check out \${{ github.event.pull_request.base.sha }} into its own path: (after the pull request's checkout) and pass <path>/policy`,
+            );
         }
     }
 }
@@ -625,7 +707,11 @@ function checkPlannedUpdate(wf: ParsedWorkflow, job: JobVariant, cmd: PulumiComm
         add("plan-approval", `${run} without a saved plan; preview ${stack} with --save-plan in a job it needs, then pulumi up --plan on that file`);
         return;
     }
-    if (job.environment !== stack) add("plan-approval", `${run} in ${job.environment ? `environment "${job.environment}"` : "no environment"}; the plan is applied in the "${stack}" environment, whose reviewers approve it`);
+    if (job.environment !== stack)
+        add(
+            "plan-approval",
+            `${run} in ${job.environment ? `environment "${job.environment}"` : "no environment"}; the plan is applied in the "${stack}" environment, whose reviewers approve it`,
+        );
     const downloads = job.steps
         .slice(0, cmd.step)
         .filter(isDownload)
@@ -638,12 +724,19 @@ function checkPlannedUpdate(wf: ParsedWorkflow, job: JobVariant, cmd: PulumiComm
     const savers = job.needs
         .flatMap((need) => wf.jobs.get(need) ?? [])
         .filter((p) => {
-            const saves = pulumiCommands(p, wf.env).some((c) => c.command === "preview" && c.plan && posix.basename(c.plan) === planFile && stacksIn(c.stack).join() === stack);
-            const uploads = p.steps.filter(isUpload).some((s) => downloads.includes(str(s.with.name) ?? "") && list(s.with.path).some((path) => posix.basename(path) === planFile));
+            const saves = pulumiCommands(p, wf.env).some(
+                (c) => c.command === "preview" && c.plan && posix.basename(c.plan) === planFile && stacksIn(c.stack).join() === stack,
+            );
+            const uploads = p.steps
+                .filter(isUpload)
+                .some((s) => downloads.includes(str(s.with.name) ?? "") && list(s.with.path).some((path) => posix.basename(path) === planFile));
             return saves && uploads;
         });
     if (savers.length === 0) {
-        add("plan-approval", `${run} --plan ${cmd.plan}, but no job it needs previews ${stack} with --save-plan ${planFile} and uploads it as the artifact (${downloads.join(", ")}) it downloads`);
+        add(
+            "plan-approval",
+            `${run} --plan ${cmd.plan}, but no job it needs previews ${stack} with --save-plan ${planFile} and uploads it as the artifact (${downloads.join(", ")}) it downloads`,
+        );
         return;
     }
     for (const saver of savers) {

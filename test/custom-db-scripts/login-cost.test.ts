@@ -40,7 +40,9 @@ interface Recorder {
 }
 
 /** The scripts' bcrypt, recording each compare and hash; `overrides` replace methods (after recording). */
-function recordingBcrypt(overrides: { compare?: (data: string, encrypted: string) => Promise<boolean>; hash?: (data: string, cost: number) => Promise<string> } = {}): Recorder {
+function recordingBcrypt(
+    overrides: { compare?: (data: string, encrypted: string) => Promise<boolean>; hash?: (data: string, cost: number) => Promise<string> } = {},
+): Recorder {
     const compares: string[] = [];
     const hashes: number[] = [];
     const compare = overrides.compare ?? ((data: string, encrypted: string) => bcrypt.compare(data, encrypted));
@@ -172,7 +174,9 @@ describe("a successful login stores the password at the configured cost", () => 
             const { err, result } = await s.run("login", user.email, user.password);
             expect(err).toBeNull();
             const id = (result as { user_id: string }).user_id;
-            expect(lines).toEqual([`auth0 custom database: login: the password of user ${id} could not be rehashed at cost 6 (bcrypt exploded); the login goes on`]);
+            expect(lines).toEqual([
+                `auth0 custom database: login: the password of user ${id} could not be rehashed at cost 6 (bcrypt exploded); the login goes on`,
+            ]);
             expect(secretsIn(lines, stack, [user.password])).toEqual([]);
             expect(await storedHash(user.email)).toBe(user.hash);
         } finally {
@@ -223,7 +227,11 @@ describe("every failed login does the work of one compare at the cost ceiling", 
         const s = sandbox(4, b);
         try {
             const spent: number[][] = [];
-            for (const [email, password] of [[users[0]!.email, "wrong"], [users[1]!.email, "wrong"], [`nobody.${randomUUID()}@example.com`, "wrong"]]) {
+            for (const [email, password] of [
+                [users[0]!.email, "wrong"],
+                [users[1]!.email, "wrong"],
+                [`nobody.${randomUUID()}@example.com`, "wrong"],
+            ]) {
                 b.reset();
                 expect((await s.run("login", email, password)).err).toMatchObject({ name: "WrongUsernameOrPasswordError" });
                 spent.push(b.compares.map(costOf));

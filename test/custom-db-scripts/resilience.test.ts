@@ -173,9 +173,17 @@ describe("bad configuration", () => {
         ["BCRYPT_COST", { BCRYPT_COST: "3" }, /BCRYPT_COST must be an integer from 4 to 15 \(got "3"\)/],
         ["DB_POOL_MAX", { DB_POOL_MAX: "many" }, /DB_POOL_MAX must be an integer from 1 to 50/],
         ["DB_CONNECT_TIMEOUT_MS", { DB_CONNECT_TIMEOUT_MS: "" }, /DB_CONNECT_TIMEOUT_MS must be an integer from 100 to 15000/],
-        ["DB_URL (query parameters)", { DB_URL: "postgres://u:p4ss-w0rd-x@127.0.0.1:1/db?sslmode=disable" }, /DB_URL must be a postgres:\/\/ URL without query parameters .*value not shown/],
+        [
+            "DB_URL (query parameters)",
+            { DB_URL: "postgres://u:p4ss-w0rd-x@127.0.0.1:1/db?sslmode=disable" },
+            /DB_URL must be a postgres:\/\/ URL without query parameters .*value not shown/,
+        ],
         ["DB_URL (not postgres)", { DB_URL: "mysql://u:p4ss-w0rd-x@127.0.0.1/db" }, /DB_URL must be a postgres:\/\/ URL/],
-        ["DB_CA_CERT (not PEM)", { DB_SSL: "verify-full", DB_CA_CERT: "prod-ca-2021.crt" }, /DB_CA_CERT must be PEM text of one or more CA certificates .*or "none"/],
+        [
+            "DB_CA_CERT (not PEM)",
+            { DB_SSL: "verify-full", DB_CA_CERT: "prod-ca-2021.crt" },
+            /DB_CA_CERT must be PEM text of one or more CA certificates .*or "none"/,
+        ],
         [
             "DB_CA_CERT (with a DB_SSL that ignores it)",
             { DB_SSL: "require", DB_CA_CERT: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" },
@@ -183,7 +191,11 @@ describe("bad configuration", () => {
         ],
     ])("a bad %s: every script errors naming the key, before touching the database", async (_key, change, message) => {
         const s = sandboxWith({ ...configFor(stack), ...change });
-        for (const [name, args] of [["get_user", ["a@example.com"]], ["login", ["a@example.com", "pw"]], ["delete", ["x"]]] as const) {
+        for (const [name, args] of [
+            ["get_user", ["a@example.com"]],
+            ["login", ["a@example.com", "pw"]],
+            ["delete", ["x"]],
+        ] as const) {
             const { err } = await s.run(name, ...args);
             expect((err as Error).message).toMatch(/^custom database configuration is invalid: /);
             expect((err as Error).message).toMatch(message);
@@ -267,7 +279,13 @@ describe("concurrency and the pool", () => {
 
     it("an idle connection that dies does not crash anything: the pool logs it (without secrets) and the next call works", async () => {
         const logged: string[] = [];
-        const capture = { log: () => undefined, info: () => undefined, debug: () => undefined, warn: (m: unknown) => logged.push(String(m)), error: (m: unknown) => logged.push(String(m)) };
+        const capture = {
+            log: () => undefined,
+            info: () => undefined,
+            debug: () => undefined,
+            warn: (m: unknown) => logged.push(String(m)),
+            error: (m: unknown) => logged.push(String(m)),
+        };
         const s = sandboxWith(configFor(stack, { poolMax: 1 }), { console: capture });
         expect((await s.run("get_user", "a@example.com")).err).toBeNull();
         const pool = poolOf(s);

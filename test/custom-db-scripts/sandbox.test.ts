@@ -6,7 +6,15 @@ import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { createSandbox, invokeWithCallback, RunResult, ValidationError, WrongUsernameOrPasswordError } from "../support/auth0-sandbox";
 import { committedScriptModules, scriptModule } from "../support/script-modules";
 
-const configuration = { DB_URL: "postgres://u:p@127.0.0.1:1/db", DB_SSL: "disable", BCRYPT_COST: "4", DB_POOL_MAX: "1", DB_CONNECT_TIMEOUT_MS: "100", DB_STATEMENT_TIMEOUT_MS: "100", DB_SCHEMA: "auth0_app" };
+const configuration = {
+    DB_URL: "postgres://u:p@127.0.0.1:1/db",
+    DB_SSL: "disable",
+    BCRYPT_COST: "4",
+    DB_POOL_MAX: "1",
+    DB_CONNECT_TIMEOUT_MS: "100",
+    DB_STATEMENT_TIMEOUT_MS: "100",
+    DB_SCHEMA: "auth0_app",
+};
 
 describe("createSandbox", () => {
     it("gives the scripts Auth0's globals, with global pointing at the context's own global", () => {
@@ -15,13 +23,27 @@ describe("createSandbox", () => {
         expect(probe("global === globalThis")).toBe(true);
         expect(probe("configuration.DB_SCHEMA")).toBe("auth0_app");
         expect(probe("Object.isFrozen(configuration)")).toBe(true);
-        for (const name of ["WrongUsernameOrPasswordError", "ValidationError", "UnauthorizedError", "require", "setTimeout", "clearTimeout", "setImmediate", "Buffer", "console"]) {
+        for (const name of [
+            "WrongUsernameOrPasswordError",
+            "ValidationError",
+            "UnauthorizedError",
+            "require",
+            "setTimeout",
+            "clearTimeout",
+            "setImmediate",
+            "Buffer",
+            "console",
+        ]) {
             expect(probe(`typeof ${name}`), name).not.toBe("undefined");
         }
         const v = probe("new ValidationError('user_exists', 'taken')");
         expect(v).toBeInstanceOf(ValidationError);
         expect(v).toMatchObject({ name: "ValidationError", code: "user_exists", message: "taken" });
-        expect(probe("new WrongUsernameOrPasswordError('a@example.com', 'nope')")).toMatchObject({ name: "WrongUsernameOrPasswordError", username: "a@example.com", message: "nope" });
+        expect(probe("new WrongUsernameOrPasswordError('a@example.com', 'nope')")).toMatchObject({
+            name: "WrongUsernameOrPasswordError",
+            username: "a@example.com",
+            message: "nope",
+        });
         expect(probe("new WrongUsernameOrPasswordError('a@example.com', 'nope')")).toBeInstanceOf(WrongUsernameOrPasswordError);
     });
 
@@ -88,7 +110,11 @@ describe("invokeWithCallback", () => {
     const options = (late: Error[] = [], timeoutMs = 1000) => ({ label: "script", timeoutMs, onLateCall: (p: Error) => late.push(p) });
 
     it("resolves with the callback's arguments", async () => {
-        const out: RunResult = await invokeWithCallback((a, cb) => setTimeout(() => (cb as (...x: unknown[]) => void)(null, `got ${String(a)}`), 1), ["x"], options());
+        const out: RunResult = await invokeWithCallback(
+            (a, cb) => setTimeout(() => (cb as (...x: unknown[]) => void)(null, `got ${String(a)}`), 1),
+            ["x"],
+            options(),
+        );
         expect(out).toEqual({ err: null, result: "got x", args: [null, "got x"] });
     });
 

@@ -29,7 +29,11 @@ async function run(name: Parameters<Auth0Sandbox["run"]>[0], ...args: unknown[])
 }
 
 async function rowOf(email: string) {
-    const rows = await query(stack.db.url, "SELECT id::text AS id, email, password_hash, nickname, email_verified, app_metadata, user_metadata FROM auth0_app.users WHERE lower(email) = lower($1)", [email]);
+    const rows = await query(
+        stack.db.url,
+        "SELECT id::text AS id, email, password_hash, nickname, email_verified, app_metadata, user_metadata FROM auth0_app.users WHERE lower(email) = lower($1)",
+        [email],
+    );
     return rows[0];
 }
 
@@ -94,8 +98,18 @@ describe("create", () => {
         ["no password", { email: "nopw@example.com" }, "invalid_password", /password is missing/],
         ["an empty password", { email: "emptypw@example.com", password: "" }, "invalid_password", /password is missing/],
         ["a password over 72 bytes", { email: "longpw@example.com", password: "é".repeat(37) }, "invalid_password", /longer than 72 bytes/],
-        ["app_metadata that is not an object", { email: "meta@example.com", password: "pw-123456", app_metadata: ["x"] }, "invalid_app_metadata", /app_metadata must be an object/],
-        ["user_metadata that is a string", { email: "meta2@example.com", password: "pw-123456", user_metadata: "x" }, "invalid_user_metadata", /user_metadata must be an object/],
+        [
+            "app_metadata that is not an object",
+            { email: "meta@example.com", password: "pw-123456", app_metadata: ["x"] },
+            "invalid_app_metadata",
+            /app_metadata must be an object/,
+        ],
+        [
+            "user_metadata that is a string",
+            { email: "meta2@example.com", password: "pw-123456", user_metadata: "x" },
+            "invalid_user_metadata",
+            /user_metadata must be an object/,
+        ],
     ])("rejects %s with a clear ValidationError and stores nothing", async (_label, user, code, message) => {
         const { err } = await run("create", user);
         expect(err).toMatchObject({ name: "ValidationError", code });
@@ -134,7 +148,13 @@ describe("login", () => {
 
     it("refuses an empty password, a password over 72 bytes and non-string input", async () => {
         const { email, password } = await createUser();
-        for (const [e, p] of [[email, ""], [email, password + "x".repeat(80)], [email, undefined], [undefined, password], [123, password]] as const) {
+        for (const [e, p] of [
+            [email, ""],
+            [email, password + "x".repeat(80)],
+            [email, undefined],
+            [undefined, password],
+            [123, password],
+        ] as const) {
             const { err } = await run("login", e, p);
             expect(err).toMatchObject({ name: "WrongUsernameOrPasswordError" });
         }

@@ -55,7 +55,11 @@ interface TemplateUser {
 }
 
 /** The stack's Postgres side on `db`, in the program's order: roles, schema, adoption, migrations, security, grants. */
-async function deployWithAdoption(serverUrl: string, db: TestDatabase, source: string): Promise<StackDatabase & { report: Awaited<ReturnType<typeof adoptUsersTable>> }> {
+async function deployWithAdoption(
+    serverUrl: string,
+    db: TestDatabase,
+    source: string,
+): Promise<StackDatabase & { report: Awaited<ReturnType<typeof adoptUsersTable>> }> {
     const rolePrefix = uniqueRolePrefix("adopt");
     const model = { database: db.name, schema: SCHEMA, fdwSchema: "auth0", rolePrefix, foreignTables: [], statementTimeoutMs: 5000, dedicatedDatabase: false };
     const specs = roleSpecs(model);
@@ -183,7 +187,9 @@ describe(`a template table of ${USERS} users, adopted`, () => {
 
     it(`every user logs in with their old password through the uploaded scripts, as user_id the template's id`, { timeout: 240_000 }, async () => {
         const results = await inBatches(users, 10, (u) => sandbox.run("login", u.email, u.password));
-        const failed = results.map((r, i) => ({ r, u: users[i]! })).filter(({ r, u }) => r.err !== null || (r.result as { user_id?: string }).user_id !== u.templateUserId);
+        const failed = results
+            .map((r, i) => ({ r, u: users[i]! }))
+            .filter(({ r, u }) => r.err !== null || (r.result as { user_id?: string }).user_id !== u.templateUserId);
         expect(failed.map(({ u, r }) => `${u.email}: ${String((r.err as Error | null)?.message ?? JSON.stringify(r.result))}`)).toEqual([]);
         figures.logins = results.length;
         // A wrong password is still refused.
@@ -211,7 +217,12 @@ describe(`a template table of ${USERS} users, adopted`, () => {
         const client = new Client({ connectionString: stack.db.url });
         await client.connect();
         try {
-            const again = await adoptUsersTable(client, { source: "public.users", schema: SCHEMA, userStore: stack.migrations[0]!, owner: stack.model.rolePrefix });
+            const again = await adoptUsersTable(client, {
+                source: "public.users",
+                schema: SCHEMA,
+                userStore: stack.migrations[0]!,
+                owner: stack.model.rolePrefix,
+            });
             expect(again.status).toBe("already-applied");
             expect((await inspectAdoption(client, { source: "public.users", schema: SCHEMA, userStore: stack.migrations[0]! })).status).toBe("already-applied");
         } finally {
@@ -234,8 +245,12 @@ async function userStoreCatalog(url: string, rolePrefix: string): Promise<unknow
         constraints: await sql(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = ${rel} ORDER BY conname`),
         indexes: await sql(`SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = ${rel} ORDER BY 1`),
         triggers: await sql(`SELECT tgname, pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = ${rel} AND NOT tgisinternal ORDER BY tgname`),
-        policies: await sql(`SELECT policyname, permissive, roles::text[] AS roles, cmd, qual, with_check FROM pg_policies WHERE schemaname = '${SCHEMA}' AND tablename = 'users' ORDER BY policyname`),
-        table: await sql(`SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) AS owner, obj_description(oid, 'pg_class') AS comment, relacl::text[] AS acl FROM pg_class WHERE oid = ${rel}`),
+        policies: await sql(
+            `SELECT policyname, permissive, roles::text[] AS roles, cmd, qual, with_check FROM pg_policies WHERE schemaname = '${SCHEMA}' AND tablename = 'users' ORDER BY policyname`,
+        ),
+        table: await sql(
+            `SELECT relrowsecurity, relforcerowsecurity, pg_get_userbyid(relowner) AS owner, obj_description(oid, 'pg_class') AS comment, relacl::text[] AS acl FROM pg_class WHERE oid = ${rel}`,
+        ),
         functions: await sql(
             `SELECT p.proname, pg_get_functiondef(p.oid) AS def, pg_get_userbyid(p.proowner) AS owner, p.proacl::text[] AS acl
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '${SCHEMA}' ORDER BY p.proname`,
@@ -281,7 +296,10 @@ describe("tables the user store cannot take are refused, rows named, nothing cha
     /** A fingerprint of the source table (its columns and every row) and of the stack's schema. */
     async function fingerprint(table: string): Promise<unknown> {
         return {
-            columns: await query(db.url, `SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 ORDER BY attnum`),
+            columns: await query(
+                db.url,
+                `SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull FROM pg_attribute WHERE attrelid = '${table}'::regclass AND attnum > 0 ORDER BY attnum`,
+            ),
             rows: await query(db.url, `SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) AS digest, count(*)::int AS n FROM ${table} t`),
             stackSchema: await query(db.url, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${SCHEMA}'`),
             functions: await query(db.url, `SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '${SCHEMA}'`),
@@ -322,7 +340,12 @@ describe("tables the user store cannot take are refused, rows named, nothing cha
         }
         expect(error).not.toContain("bob@example.com");
         expect(error).not.toContain(hash);
-        expect(inspected.problems).toEqual(error!.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, "")));
+        expect(inspected.problems).toEqual(
+            error!
+                .split("\n")
+                .slice(1)
+                .map((l) => l.replace(/^ {2}- /, "")),
+        );
         expect(await fingerprint("public.twins")).toEqual(before);
         expect(await query(db.url, `SELECT to_regclass('${SCHEMA}.schema_migrations') AS t`)).toEqual([{ t: null }]);
     });
@@ -362,7 +385,9 @@ describe("tables the user store cannot take are refused, rows named, nothing cha
         const connection = connectionFromUrl(db.url);
         const news = { connection, source: "public.twins", schema: SCHEMA, userStore };
         const checked = await usersTableAdoptionProvider.check!({} as never, news);
-        expect(checked.failures?.map((f) => f.reason).join("\n")).toMatch(/cannot adopt public\.twins as the user store; nothing was changed:\n {2}- 2 email\(s\)/);
+        expect(checked.failures?.map((f) => f.reason).join("\n")).toMatch(
+            /cannot adopt public\.twins as the user store; nothing was changed:\n {2}- 2 email\(s\)/,
+        );
         const offline = await usersTableAdoptionProvider.check!({} as never, { ...news, connection: { ...connection, port: 1 } });
         expect(offline.failures).toEqual([]);
     });
@@ -376,9 +401,14 @@ describe("a template table with the team's own additions", () => {
         await withUuidOssp(db.url);
         // A primary key under another name, a case-sensitive unique email, a column of their own,
         // an index, a policy, row-level security forced, privileges for another role.
-        await query(db.url, "CREATE TABLE public.members (id uuid DEFAULT uuid_generate_v4() CONSTRAINT members_pk PRIMARY KEY, email varchar(255) UNIQUE, nickname varchar(255), password varchar(255) NOT NULL, email_verified boolean DEFAULT false, plan text DEFAULT 'free')");
+        await query(
+            db.url,
+            "CREATE TABLE public.members (id uuid DEFAULT uuid_generate_v4() CONSTRAINT members_pk PRIMARY KEY, email varchar(255) UNIQUE, nickname varchar(255), password varchar(255) NOT NULL, email_verified boolean DEFAULT false, plan text DEFAULT 'free')",
+        );
         await query(db.url, "CREATE INDEX members_plan_idx ON public.members (plan)");
-        await query(db.url, "INSERT INTO public.members (email, password, plan) VALUES ('x@example.com', $1, 'pro'), ('y@example.com', $1, 'free')", [await bcrypt.hash("pw", 4)]);
+        await query(db.url, "INSERT INTO public.members (email, password, plan) VALUES ('x@example.com', $1, 'pro'), ('y@example.com', $1, 'free')", [
+            await bcrypt.hash("pw", 4),
+        ]);
         await query(db.url, "ALTER TABLE public.members ENABLE ROW LEVEL SECURITY");
         await query(db.url, "ALTER TABLE public.members FORCE ROW LEVEL SECURITY");
         await query(db.url, "CREATE POLICY members_nobody ON public.members FOR SELECT TO PUBLIC USING (false)");
@@ -399,7 +429,10 @@ describe("a template table with the team's own additions", () => {
         expect(notes).toMatch(/policies of your own kept .*: members_nobody/);
         expect(notes).toMatch(/privileges on the table revoked from PUBLIC/);
         const kept = await query(stack.db.url, `SELECT email, plan FROM ${SCHEMA}.users ORDER BY email`);
-        expect(kept).toEqual([{ email: "x@example.com", plan: "pro" }, { email: "y@example.com", plan: "free" }]);
+        expect(kept).toEqual([
+            { email: "x@example.com", plan: "pro" },
+            { email: "y@example.com", plan: "free" },
+        ]);
         const pk = await query(stack.db.url, `SELECT conname FROM pg_constraint WHERE conrelid = '${SCHEMA}.users'::regclass AND contype = 'p'`);
         expect(pk).toEqual([{ conname: "users_pkey" }]);
         const acl = await query(stack.db.url, `SELECT relacl::text FROM pg_class WHERE oid = '${SCHEMA}.users'::regclass`);
@@ -450,11 +483,31 @@ describe("adoption statements (pure)", () => {
         expect(statements).toContain('ALTER TABLE "auth0_app".users ADD CONSTRAINT users_pkey PRIMARY KEY (id)');
         expect(statements).toContain('ALTER TABLE "auth0_app".users ALTER COLUMN email TYPE text USING email::text');
         expect(statements).toContain('UPDATE "auth0_app".users SET email_verified = false WHERE email_verified IS NULL');
-        expect(statements.filter((s) => / ADD COLUMN /.test(s)).map((s) => / ADD COLUMN (\w+)/.exec(s)![1])).toEqual(["app_metadata", "user_metadata", "created_at", "updated_at"]);
+        expect(statements.filter((s) => / ADD COLUMN /.test(s)).map((s) => / ADD COLUMN (\w+)/.exec(s)![1])).toEqual([
+            "app_metadata",
+            "user_metadata",
+            "created_at",
+            "updated_at",
+        ]);
     });
 
     it("refuses a table owned by another role (without superuser), dependent views, and names 001 uses", () => {
-        const base = { schema: "public", name: "users", kind: "r", owner: "someone", currentUser: "postgres", superuser: false, rls: false, forced: false, constraints: [], indexes: [], triggers: ["users_touch_updated_at"], policies: [], grantees: [], dependentViews: ["public.user_emails"] };
+        const base = {
+            schema: "public",
+            name: "users",
+            kind: "r",
+            owner: "someone",
+            currentUser: "postgres",
+            superuser: false,
+            rls: false,
+            forced: false,
+            constraints: [],
+            indexes: [],
+            triggers: ["users_touch_updated_at"],
+            policies: [],
+            grantees: [],
+            dependentViews: ["public.user_emails"],
+        };
         const columns = [
             { name: "id", type: "uuid", notNull: false, default: null },
             { name: "email", type: "text", notNull: false, default: null },

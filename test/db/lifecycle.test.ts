@@ -54,7 +54,15 @@ async function signUpLoginAndSync(label: string) {
         const sync = await loadAction(actionSpec("user-sync"), { timeLimitMs: 10_000 }).invoke(
             postLoginEvent({
                 user: { user_id: `auth0|${label}-${Date.now()}` },
-                secrets: { SYNC_MODE: "postgres", SYNC_BLOCKS_LOGIN: "true", DB_SCHEMA: stack.schema, DB_URL: stack.urlFor("sync"), DB_SSL: "disable", DB_CONNECT_TIMEOUT_MS: "2000", DB_STATEMENT_TIMEOUT_MS: "2000" },
+                secrets: {
+                    SYNC_MODE: "postgres",
+                    SYNC_BLOCKS_LOGIN: "true",
+                    DB_SCHEMA: stack.schema,
+                    DB_URL: stack.urlFor("sync"),
+                    DB_SSL: "disable",
+                    DB_CONNECT_TIMEOUT_MS: "2000",
+                    DB_STATEMENT_TIMEOUT_MS: "2000",
+                },
             }),
         );
         return { createErr: created.err, loginErr: login.err, loginUser: login.result as { email?: string } | undefined, syncDenied: sync.denied, email };
@@ -85,8 +93,17 @@ describe("destroy and re-up of a stack whose roles are not kept", () => {
         const broken = await signUpLoginAndSync("broken");
         expect(String(broken.createErr)).toMatch(/row-level security|could not create/i);
         expect(broken.syncDenied).toBeDefined();
-        const migrations = loadMigrations({ schema: stack.schema, scripts_role: stack.roles.scripts.name, sync_role: stack.roles.sync.name, app_role: stack.roles.app.name });
-        const migrationsDiff = await migrationsProvider.diff!(stack.schema, { connection: inputs.connection, schema: stack.schema, migrations, allowDataLoss: false, applied: migrations.map((m) => m.id) }, { connection: inputs.connection, schema: stack.schema, migrations, allowDataLoss: false });
+        const migrations = loadMigrations({
+            schema: stack.schema,
+            scripts_role: stack.roles.scripts.name,
+            sync_role: stack.roles.sync.name,
+            app_role: stack.roles.app.name,
+        });
+        const migrationsDiff = await migrationsProvider.diff!(
+            stack.schema,
+            { connection: inputs.connection, schema: stack.schema, migrations, allowDataLoss: false, applied: migrations.map((m) => m.id) },
+            { connection: inputs.connection, schema: stack.schema, migrations, allowDataLoss: false },
+        );
         expect(migrationsDiff.changes).toBe(false);
 
         // The preview: check reads the catalog and the drift is an input change the engine shows.
@@ -124,7 +141,9 @@ describe("destroy and re-up of a stack whose roles are not kept", () => {
         state = (await databaseSecurityProvider.update!(stack.schema, state, checked)).outs as DatabaseSecurityOutputs;
         // A policy the stack does not declare is reported, never dropped: it may be the team's.
         expect(state.undeclared).toEqual([`${stack.schema}.profiles: team_own`]);
-        expect(await query(stack.db.url, "SELECT qual FROM pg_policies WHERE policyname = 'users_app_own'")).toEqual([{ qual: state.recorded["users.users_app_own"]!.qual }]);
+        expect(await query(stack.db.url, "SELECT qual FROM pg_policies WHERE policyname = 'users_app_own'")).toEqual([
+            { qual: state.recorded["users.users_app_own"]!.qual },
+        ]);
         expect(state.recorded["users.users_app_own"]!.qual).toContain("current_user_id()");
         expect((await databaseSecurityProvider.check!(state, inputs)).inputs?.drift).toEqual([]);
     });
@@ -134,7 +153,12 @@ describe("the migrations and the security model declare the same policies", () =
     it("the catalog after the migrations alone equals the catalog after the model is applied", async () => {
         const fresh = await createStackDatabase(inject("databaseUrl"), "policies");
         try {
-            const read = async () => query(fresh.db.url, "SELECT tablename, policyname, permissive, roles::text[] AS roles, cmd, qual, with_check FROM pg_policies WHERE schemaname = $1 ORDER BY tablename, policyname", [fresh.schema]);
+            const read = async () =>
+                query(
+                    fresh.db.url,
+                    "SELECT tablename, policyname, permissive, roles::text[] AS roles, cmd, qual, with_check FROM pg_policies WHERE schemaname = $1 ORDER BY tablename, policyname",
+                    [fresh.schema],
+                );
             const fromMigrations = await read();
             expect(fromMigrations.length).toBe(4);
             const names = Object.fromEntries(Object.values(fresh.roles).map((r) => [r.key, r.name])) as Record<RoleKey, string>;
@@ -156,7 +180,13 @@ describe("destroy of a stack that allows data loss", () => {
             // the migrations (allowDataLoss: reverted), the roles, and the schema (RESTRICT).
             for (const g of doomed.grants) await query(doomed.db.url, grantSql(g, names, doomed.db.name).replace(/^GRANT (.*) TO (.*)$/, "REVOKE $1 FROM $2"));
             await databaseSecurityProvider.delete!(doomed.schema, { connection, model: securityModel(doomed.schema, names), recorded: {}, undeclared: [] });
-            await migrationsProvider.delete!(doomed.schema, { connection, schema: doomed.schema, migrations: doomed.migrations, allowDataLoss: true, applied: doomed.migrations.map((m) => m.id) });
+            await migrationsProvider.delete!(doomed.schema, {
+                connection,
+                schema: doomed.schema,
+                migrations: doomed.migrations,
+                allowDataLoss: true,
+                applied: doomed.migrations.map((m) => m.id),
+            });
             for (const r of Object.values(doomed.roles)) {
                 await query(doomed.db.url, `REASSIGN OWNED BY ${ident(r.name)} TO CURRENT_USER`);
                 await query(doomed.db.url, `DROP OWNED BY ${ident(r.name)}`);

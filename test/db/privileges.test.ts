@@ -52,14 +52,27 @@ describe("the catalog matches the model, both ways", () => {
     it.each(ROLE_KEYS)("column privileges of %s on the user store and the profiles", async (key) => {
         const role = stack.roles[key].name;
         for (const table of [TABLES.users, TABLES.profiles]) {
-            const columns = (await query(stack.db.url, "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", [`${stack.schema}.${table}`])).map((r) => r.attname as string);
+            const columns = (
+                await query(stack.db.url, "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped", [
+                    `${stack.schema}.${table}`,
+                ])
+            ).map((r) => r.attname as string);
             if (table === TABLES.users) expect(columns).toContain("password_hash");
             const onTable = tableGrant(key, table)?.privileges ?? [];
-            const columnGrants = stack.grants.filter((g): g is Extract<Grant, { objectType: "column" }> => g.role === key && g.objectType === "column" && g.objects[0] === table);
+            const columnGrants = stack.grants.filter(
+                (g): g is Extract<Grant, { objectType: "column" }> => g.role === key && g.objectType === "column" && g.objects[0] === table,
+            );
             for (const priv of ["SELECT", "INSERT", "UPDATE"] as const) {
                 for (const column of columns) {
-                    const expected = (onTable as string[]).includes(priv) || columnGrants.some((g) => (g.privileges as string[]).includes(priv) && g.columns.includes(column));
-                    const [row] = await query(stack.db.url, "SELECT has_column_privilege($1, $2, $3, $4) AS ok", [role, `${stack.schema}.${table}`, column, priv]);
+                    const expected =
+                        (onTable as string[]).includes(priv) ||
+                        columnGrants.some((g) => (g.privileges as string[]).includes(priv) && g.columns.includes(column));
+                    const [row] = await query(stack.db.url, "SELECT has_column_privilege($1, $2, $3, $4) AS ok", [
+                        role,
+                        `${stack.schema}.${table}`,
+                        column,
+                        priv,
+                    ]);
                     expect({ key, table, column, priv, ok: row!.ok }).toEqual({ key, table, column, priv, ok: expected });
                 }
             }
@@ -77,22 +90,34 @@ describe("the catalog matches the model, both ways", () => {
     it.each(ROLE_KEYS)("schema, function and database privileges of %s", async (key) => {
         const role = stack.roles[key].name;
         const usage = stack.grants.some((g) => g.role === key && g.objectType === "schema" && g.schema === stack.schema && g.privileges.includes("USAGE"));
-        const [schema] = await query(stack.db.url, "SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create", [role, stack.schema]);
+        const [schema] = await query(stack.db.url, "SELECT has_schema_privilege($1, $2, 'USAGE') AS usage, has_schema_privilege($1, $2, 'CREATE') AS create", [
+            role,
+            stack.schema,
+        ]);
         expect(schema).toEqual({ usage, create: false });
 
-        const execute = stack.grants.some((g) => g.role === key && g.objectType === "function" && g.schema === stack.schema && g.objects.includes("current_user_id"));
+        const execute = stack.grants.some(
+            (g) => g.role === key && g.objectType === "function" && g.schema === stack.schema && g.objects.includes("current_user_id"),
+        );
         const [fn] = await query(stack.db.url, "SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok", [role, `${stack.schema}.current_user_id()`]);
         expect(fn!.ok).toBe(execute);
 
         // Not a dedicated database (the default): PUBLIC keeps its CONNECT, as the program leaves it.
         const connect = stack.grants.some((g) => g.role === key && g.objectType === "database") || !stack.model.dedicatedDatabase;
-        const [db] = await query(stack.db.url, "SELECT has_database_privilege($1, $2, 'CONNECT') AS ok, has_database_privilege($1, $2, 'CREATE') AS create", [role, stack.db.name]);
+        const [db] = await query(stack.db.url, "SELECT has_database_privilege($1, $2, 'CONNECT') AS ok, has_database_privilege($1, $2, 'CREATE') AS create", [
+            role,
+            stack.db.name,
+        ]);
         expect(db).toEqual({ ok: connect, create: false });
     });
 
     it("no role the stack creates is privileged", async () => {
         const names = Object.values(stack.roles).map((r) => r.name);
-        const rows = await query(stack.db.url, "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname", [names]);
+        const rows = await query(
+            stack.db.url,
+            "SELECT rolname, rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = ANY($1) ORDER BY rolname",
+            [names],
+        );
         expect(rows).toHaveLength(4);
         for (const r of rows) {
             expect(r).toMatchObject({ rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false, rolbypassrls: false });
@@ -114,8 +139,16 @@ describe("logged in as each role", () => {
         await expectDenied(url, `TRUNCATE ${ident(stack.schema)}.users`);
         await expectDenied(url, `CREATE TABLE ${ident(stack.schema)}.evil (x int)`);
         await expectDenied(url, `SELECT * FROM ${ident(stack.schema)}.${ident(LEDGER_TABLE)}`);
-        await expect(query(url, `UPDATE ${ident(stack.schema)}.users SET password_hash = $2, email_verified = true WHERE id = $1`, [row!.id, hash])).resolves.toEqual([]);
-        for (const column of ["app_metadata = '{\"roles\": [\"admin\"]}'", "email = 'other@example.test'", "id = gen_random_uuid()", "user_metadata = '{}'", "nickname = 'x'"]) {
+        await expect(
+            query(url, `UPDATE ${ident(stack.schema)}.users SET password_hash = $2, email_verified = true WHERE id = $1`, [row!.id, hash]),
+        ).resolves.toEqual([]);
+        for (const column of [
+            'app_metadata = \'{"roles": ["admin"]}\'',
+            "email = 'other@example.test'",
+            "id = gen_random_uuid()",
+            "user_metadata = '{}'",
+            "nickname = 'x'",
+        ]) {
             await expectDenied(url, `UPDATE ${ident(stack.schema)}.users SET ${column} WHERE id = $1`, [row!.id]);
         }
         await expect(query(url, `DELETE FROM ${ident(stack.schema)}.users WHERE id = $1`, [row!.id])).resolves.toEqual([]);
@@ -196,12 +229,17 @@ describe("row-level security: a session sees only its own rows", () => {
     it("without a user, nothing; and never the password hash", async () => {
         expect(await asApp({}, profiles())).toEqual([]);
         expect(await asApp({ "hasura.user": "" }, users())).toEqual([]);
-        await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `SELECT password_hash FROM ${ident(stack.schema)}.users`)).rejects.toThrow(/permission denied/);
+        await expect(
+            asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `SELECT password_hash FROM ${ident(stack.schema)}.users`),
+        ).rejects.toThrow(/permission denied/);
         expect(USER_PUBLIC_COLUMNS).not.toContain("password_hash");
     });
 
     it("a session that names two different users (JWT sub and hasura.user) is no user", async () => {
-        const both = (hasuraId: string) => ({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }), "hasura.user": JSON.stringify({ "x-hasura-user-id": hasuraId }) });
+        const both = (hasuraId: string) => ({
+            "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }),
+            "hasura.user": JSON.stringify({ "x-hasura-user-id": hasuraId }),
+        });
         expect(await asApp(both(`auth0|${ids.b}`), profiles())).toEqual([]);
         expect(await asApp(both(`auth0|${ids.b}`), users())).toEqual([]);
         // Both naming the same user is that user.
@@ -209,7 +247,9 @@ describe("row-level security: a session sees only its own rows", () => {
     });
 
     it("the app role cannot write", async () => {
-        await expect(asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `UPDATE ${ident(stack.schema)}.profiles SET user_name = 'x'`)).rejects.toThrow(/permission denied/);
+        await expect(
+            asApp({ "request.jwt.claims": JSON.stringify({ sub: `auth0|${ids.a}` }) }, `UPDATE ${ident(stack.schema)}.profiles SET user_name = 'x'`),
+        ).rejects.toThrow(/permission denied/);
     });
 });
 
@@ -217,21 +257,29 @@ describe("the Auth0 foreign tables on Supabase: the reader reads them, Vault sta
     const fd = () => stack.foreignData;
     const reader = () => stack.roles.fdwReader.name;
     type ReaderGrant = Extract<Grant, { objectType: "table" | "function" }>;
-    const readerGrants = () => stack.grants.filter((g): g is ReaderGrant => g.role === "fdwReader" && (g.objectType === "table" || g.objectType === "function"));
+    const readerGrants = () =>
+        stack.grants.filter((g): g is ReaderGrant => g.role === "fdwReader" && (g.objectType === "table" || g.objectType === "function"));
 
     it("the reader reads the Auth0 users through what the model grants it", async () => {
         expect(readerGrants().length).toBeGreaterThan(0);
         for (const g of readerGrants()) {
             for (const object of g.objects) {
                 const from = g.objectType === "function" ? `${ident(g.schema)}.${ident(object)}()` : `${ident(g.schema)}.${ident(object)}`;
-                const rows = await asRole(stack.db.url, reader(), `SELECT user_id, email, email_verified, logins_count, identities FROM ${from} ORDER BY user_id`);
+                const rows = await asRole(
+                    stack.db.url,
+                    reader(),
+                    `SELECT user_id, email, email_verified, logins_count, identities FROM ${from} ORDER BY user_id`,
+                );
                 expect(rows).toEqual(AUTH0_USERS);
             }
         }
     });
 
     it("the reader holds no privilege on Vault and cannot read any secret, an unrelated one included", async () => {
-        const [other] = await query(stack.supabase.admin.url, "SELECT vault.create_secret($1, $2) AS id", [`sk_live_${randomBytes(12).toString("hex")}`, `stripe_key_${randomBytes(3).toString("hex")}`]);
+        const [other] = await query(stack.supabase.admin.url, "SELECT vault.create_secret($1, $2) AS id", [
+            `sk_live_${randomBytes(12).toString("hex")}`,
+            `stripe_key_${randomBytes(3).toString("hex")}`,
+        ]);
         const [privileges] = await query(
             stack.db.url,
             `SELECT has_schema_privilege($1, 'vault', 'USAGE') AS usage,
@@ -241,7 +289,9 @@ describe("the Auth0 foreign tables on Supabase: the reader reads them, Vault sta
         );
         expect(privileges).toEqual({ usage: false, select: false, decrypt: false });
         for (const id of [other!.id, stack.vaultSecretId]) {
-            await expect(asRole(stack.db.url, reader(), "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [id])).rejects.toThrow(/permission denied for schema vault/);
+            await expect(asRole(stack.db.url, reader(), "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [id])).rejects.toThrow(
+                /permission denied for schema vault/,
+            );
         }
         // Nor through the foreign table itself: Wrappers would look the key up as the reader.
         await expect(asRole(stack.db.url, reader(), `SELECT user_id FROM ${ident(fd().schema)}.users`)).rejects.toThrow(/permission denied/);
@@ -256,11 +306,22 @@ describe("the Auth0 foreign tables on Supabase: the reader reads them, Vault sta
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY 1`,
             [fd().schema, reader()],
         );
-        expect(rows).toEqual([{ name: readerFunctionName("users"), owner: stack.supabase.admin.name, definer: true, config: ['search_path=""'], public_execute: false, reader_execute: true }]);
+        expect(rows).toEqual([
+            {
+                name: readerFunctionName("users"),
+                owner: stack.supabase.admin.name,
+                definer: true,
+                config: ['search_path=""'],
+                public_execute: false,
+                reader_execute: true,
+            },
+        ]);
         const someone = `${stack.supabase.name}_someone`;
         await query(stack.db.url, `CREATE ROLE ${ident(someone)} NOLOGIN`);
         try {
-            await expect(asRole(stack.db.url, someone, `SELECT * FROM ${ident(fd().schema)}.${readerFunctionName("users")}()`)).rejects.toThrow(/permission denied for (schema|function)/);
+            await expect(asRole(stack.db.url, someone, `SELECT * FROM ${ident(fd().schema)}.${readerFunctionName("users")}()`)).rejects.toThrow(
+                /permission denied for (schema|function)/,
+            );
         } finally {
             await query(stack.db.url, `DROP ROLE ${ident(someone)}`);
         }

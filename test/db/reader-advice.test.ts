@@ -65,7 +65,8 @@ describe("the README's advice for application roles", () => {
 
     it("PostgREST/Supabase: authenticated (NOINHERIT, via authenticator) holding the reader role WITH INHERIT: its own rows, never a hash", async (ctx) => {
         const [{ v }] = (await query(stack.db.url, "SELECT current_setting('server_version_num')::int AS v")) as [{ v: number }];
-        if (v < 160000) ctx.skip(`GRANT ... WITH INHERIT needs PostgreSQL 16 (this server is ${v}); on 15 grant the reader's privileges to authenticated itself`);
+        if (v < 160000)
+            ctx.skip(`GRANT ... WITH INHERIT needs PostgreSQL 16 (this server is ${v}); on 15 grant the reader's privileges to authenticated itself`);
         const authenticated = await role((n) => `CREATE ROLE ${ident(n)} NOLOGIN NOINHERIT`, "authenticated");
         const authenticator = await role((n) => `CREATE ROLE ${ident(n)} LOGIN NOINHERIT PASSWORD '${password}'`, "authenticator");
         await query(stack.db.url, `GRANT ${ident(authenticated)} TO ${ident(authenticator)}`);
@@ -81,7 +82,10 @@ describe("the README's advice for application roles", () => {
         try {
             // The tables handed to a non-superuser owner (a superuser, like the test's admin, bypasses RLS).
             await query(forced.db.url, `GRANT USAGE ON SCHEMA ${ident(forced.schema)} TO ${ident(owner)}`);
-            await query(forced.db.url, `INSERT INTO ${ident(forced.schema)}.users (email, password_hash) VALUES ('owned@example.test', '$2b$04$abcdefghijklmnopqrstuuN2yQd0Tf0h3sVwWmYzsv9qCJBhEIM2K')`);
+            await query(
+                forced.db.url,
+                `INSERT INTO ${ident(forced.schema)}.users (email, password_hash) VALUES ('owned@example.test', '$2b$04$abcdefghijklmnopqrstuuN2yQd0Tf0h3sVwWmYzsv9qCJBhEIM2K')`,
+            );
             await query(forced.db.url, `ALTER TABLE ${ident(forced.schema)}.users OWNER TO ${ident(owner)}`);
             const asOwner = withCredentials(forced.db.url, owner, password);
             expect(await query(asOwner, `SELECT email FROM ${ident(forced.schema)}.users`)).toEqual([]);
@@ -97,7 +101,12 @@ describe("a dedicated database (postgres.dedicatedDatabase)", () => {
     it("PUBLIC has neither CONNECT nor TEMP; the stack's login roles connect; elsewhere PUBLIC keeps its defaults", async () => {
         const dedicated = await createStackDatabase(inject("databaseUrl"), "dedicated", { dedicatedDatabase: true });
         try {
-            const privileges = (db: string) => query(dedicated.db.url, "SELECT has_database_privilege('public', $1, 'CONNECT') AS connect, has_database_privilege('public', $1, 'TEMP') AS temp", [db]);
+            const privileges = (db: string) =>
+                query(
+                    dedicated.db.url,
+                    "SELECT has_database_privilege('public', $1, 'CONNECT') AS connect, has_database_privilege('public', $1, 'TEMP') AS temp",
+                    [db],
+                );
             expect(await privileges(dedicated.db.name)).toEqual([{ connect: false, temp: false }]);
             expect(await privileges(stack.db.name)).toEqual([{ connect: true, temp: true }]);
             expect(await query(dedicated.urlFor("scripts"), "SELECT 1 AS ok")).toEqual([{ ok: 1 }]);

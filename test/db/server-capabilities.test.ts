@@ -20,7 +20,9 @@ describe("missingFeature", () => {
         expect(missingFeature(PG15_TRUSTING, "builtin-locale")).toBe(
             "needs the builtin locale provider (C.UTF-8) of PostgreSQL 17; the server at DATABASE_URL is PostgreSQL 15.20",
         );
-        expect(missingFeature(PG15_TRUSTING, "password-check")).toMatch(/^needs a server that refuses a wrong password; the server at DATABASE_URL \(PostgreSQL 15\.20\) let a role in .*"trust" line in pg_hba\.conf/);
+        expect(missingFeature(PG15_TRUSTING, "password-check")).toMatch(
+            /^needs a server that refuses a wrong password; the server at DATABASE_URL \(PostgreSQL 15\.20\) let a role in .*"trust" line in pg_hba\.conf/,
+        );
         expect(missingFeature(PG15_TRUSTING, "no-tls")).toMatch(/^needs a server without TLS, .*\(PostgreSQL 15\.20\) has ssl = on$/);
         expect(missingFeature({ ...PG15_TRUSTING, versionNum: 170000 }, "builtin-locale")).toBeUndefined();
     });
@@ -33,7 +35,9 @@ describe("unsupportedServer", () => {
     });
 
     it("refuses an older server or a role that is not a superuser, saying what is needed", () => {
-        expect(unsupportedServer({ versionNum: 140011, version: "14.11", superuser: true, user: "postgres" })).toMatch(/PostgreSQL 14\.11; the tests need PostgreSQL 15 or later/);
+        expect(unsupportedServer({ versionNum: 140011, version: "14.11", superuser: true, user: "postgres" })).toMatch(
+            /PostgreSQL 14\.11; the tests need PostgreSQL 15 or later/,
+        );
         expect(unsupportedServer({ versionNum: 170006, version: "17.6", superuser: false, user: "app" })).toMatch(/logs in as "app", which is not a superuser/);
     });
 });
@@ -54,7 +58,10 @@ describe("this run's server", () => {
     it("gives a test database the C locale of libc, whatever the server's default", async () => {
         const db = await createTestDatabase(inject("databaseUrl"), "locale_c");
         try {
-            const rows = await query(db.url, "SELECT lower('Ä') AS l, datctype AS ctype, datcollate AS collate, datlocprovider AS provider FROM pg_database WHERE datname = current_database()");
+            const rows = await query(
+                db.url,
+                "SELECT lower('Ä') AS l, datctype AS ctype, datcollate AS collate, datlocprovider AS provider FROM pg_database WHERE datname = current_database()",
+            );
             expect(rows).toEqual([{ l: "Ä", ctype: "C", collate: "C", provider: "c" }]);
         } finally {
             await db.drop();
@@ -70,7 +77,9 @@ describe("this run's server", () => {
         }
         const db = await created;
         try {
-            expect(await query(db.url, "SELECT lower('Ä') AS l, datlocprovider AS provider FROM pg_database WHERE datname = current_database()")).toEqual([{ l: "ä", provider: "b" }]);
+            expect(await query(db.url, "SELECT lower('Ä') AS l, datlocprovider AS provider FROM pg_database WHERE datname = current_database()")).toEqual([
+                { l: "ä", provider: "b" },
+            ]);
         } finally {
             await db.drop();
         }

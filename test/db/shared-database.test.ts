@@ -8,7 +8,14 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { connectionFromUrl } from "../../infra/dynamic/connection";
-import { AUTH0_FDW_HANDLER, AUTH0_FDW_VALIDATOR, AUTH0_USER_COLUMNS, foreignDataNames, foreignServerOptions, foreignServerSql } from "../../infra/postgres/auth0-fdw";
+import {
+    AUTH0_FDW_HANDLER,
+    AUTH0_FDW_VALIDATOR,
+    AUTH0_USER_COLUMNS,
+    foreignDataNames,
+    foreignServerOptions,
+    foreignServerSql,
+} from "../../infra/postgres/auth0-fdw";
 import { databaseSecurityProvider, foreignDataWrapperProvider, foreignTableProvider, migrationsProvider, vaultSecretProvider } from "../../infra/dynamic";
 import { loadMigrations } from "../../infra/postgres/migrations";
 import { grantSql, ident, privilegeModel, readerFunctionName, RoleKey, roleSpecs } from "../../infra/postgres/privileges";
@@ -43,7 +50,12 @@ async function deployStack(schema: string, rolePrefix: string): Promise<Record<R
 
     const fd = foreignDataNames(rolePrefix);
     const secret = await vaultSecretProvider.create({ connection, name: fd.vaultSecret, secret: `token-${rolePrefix}` });
-    await foreignDataWrapperProvider.create({ connection, name: fd.wrapper, handler: `extensions.${AUTH0_FDW_HANDLER}`, validator: `extensions.${AUTH0_FDW_VALIDATOR}` });
+    await foreignDataWrapperProvider.create({
+        connection,
+        name: fd.wrapper,
+        handler: `extensions.${AUTH0_FDW_HANDLER}`,
+        validator: `extensions.${AUTH0_FDW_VALIDATOR}`,
+    });
     await query(db.url, foreignServerSql(fd.server, fd.wrapper, foreignServerOptions("tenant.eu.auth0.com", secret.id)));
     await query(db.url, `CREATE SCHEMA IF NOT EXISTS ${ident(fd.schema)}`);
     await foreignTableProvider.create({
@@ -83,8 +95,16 @@ describe("two stacks on one database", () => {
         const intruder = uniqueRolePrefix("int");
         const schema = `${owner}_app`;
         const names = Object.fromEntries(roleSpecs({ rolePrefix: intruder, statementTimeoutMs: 0 }).map((s) => [s.key, s.name]));
-        const migrations = loadMigrations({ schema, scripts_role: names.scripts!, sync_role: names.sync!, app_role: names.app!, fdw_reader_role: names.fdwReader! });
-        const error = new RegExp(`schema ${schema} holds the user store of another stack \\(role prefix ${owner}; this stack's is ${intruder}\\): stacks that share a database need their own postgres.schema and postgres.rolePrefix`);
+        const migrations = loadMigrations({
+            schema,
+            scripts_role: names.scripts!,
+            sync_role: names.sync!,
+            app_role: names.app!,
+            fdw_reader_role: names.fdwReader!,
+        });
+        const error = new RegExp(
+            `schema ${schema} holds the user store of another stack \\(role prefix ${owner}; this stack's is ${intruder}\\): stacks that share a database need their own postgres.schema and postgres.rolePrefix`,
+        );
         const inputs = { connection: connectionFromUrl(db.url), schema, migrations, allowDataLoss: false, owner: intruder };
         await expect(migrationsProvider.create(inputs)).rejects.toThrow(error);
         // The preview says so too (the diff reads the ledger).

@@ -22,7 +22,8 @@ beforeAll(async () => {
     const [a] = await query(stack.urlFor("scripts"), insert, ["supabase-a@example.test"]);
     const [b] = await query(stack.urlFor("scripts"), insert, ["supabase-b@example.test"]);
     ids = { a: a!.id as string, b: b!.id as string };
-    for (const id of [ids.a, ids.b]) await query(stack.urlFor("sync"), `INSERT INTO ${ident(stack.schema)}.profiles (user_id, user_name) VALUES ($1, $2)`, [`auth0|${id}`, id]);
+    for (const id of [ids.a, ids.b])
+        await query(stack.urlFor("sync"), `INSERT INTO ${ident(stack.schema)}.profiles (user_id, user_name) VALUES ($1, $2)`, [`auth0|${id}`, id]);
 });
 afterAll(async () => stack?.teardown());
 

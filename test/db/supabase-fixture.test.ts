@@ -63,7 +63,11 @@ describe("Vault as Supabase runs it", () => {
             vault_create: false,
             secrets: ["SELECT", "DELETE"],
             decrypted: ["SELECT", "DELETE"],
-            functions: ["vault.create_secret(text,text,text,uuid)", "vault.update_secret(uuid,text,text,text,uuid)", "vault._crypto_aead_det_decrypt(bytea,bytea,bigint,bytea,bytea)"],
+            functions: [
+                "vault.create_secret(text,text,text,uuid)",
+                "vault.update_secret(uuid,text,text,text,uuid)",
+                "vault._crypto_aead_det_decrypt(bytea,bytea,bigint,bytea,bytea)",
+            ],
         });
         expect(await privileges(reader)).toEqual({ vault_usage: false, vault_create: false, secrets: [], decrypted: [], functions: [] });
     });
@@ -73,8 +77,12 @@ describe("Vault as Supabase runs it", () => {
         const [created] = await query(db.admin.url, "SELECT vault.create_secret($1, $2, 'd') AS id", [token(), n]);
         const next = token();
         await query(db.admin.url, "SELECT vault.update_secret($1, $2)", [created!.id, next]);
-        expect(await query(db.admin.url, "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [created!.id])).toEqual([{ decrypted_secret: next }]);
-        await expect(query(db.admin.url, "UPDATE vault.secrets SET description = 'x' WHERE id = $1", [created!.id])).rejects.toThrow(/permission denied for table secrets/);
+        expect(await query(db.admin.url, "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [created!.id])).toEqual([
+            { decrypted_secret: next },
+        ]);
+        await expect(query(db.admin.url, "UPDATE vault.secrets SET description = 'x' WHERE id = $1", [created!.id])).rejects.toThrow(
+            /permission denied for table secrets/,
+        );
         await query(db.admin.url, "DELETE FROM vault.secrets WHERE id = $1", [created!.id]);
         expect(await query(db.admin.url, "SELECT id FROM vault.secrets WHERE name = $1", [n])).toEqual([]);
     });
@@ -84,7 +92,9 @@ describe("Vault as Supabase runs it", () => {
         const t = token();
         const since = await walPosition(db.url);
         const [row] = await query(db.admin.url, "SELECT vault.create_secret($1, $2, '', gen_random_uuid()) AS id", [t, name()]);
-        expect(await query(db.url, "SELECT key_id, secret <> $2 AS encrypted FROM vault.secrets WHERE id = $1", [row!.id, t])).toEqual([{ key_id: null, encrypted: true }]);
+        expect(await query(db.url, "SELECT key_id, secret <> $2 AS encrypted FROM vault.secrets WHERE id = $1", [row!.id, t])).toEqual([
+            { key_id: null, encrypted: true },
+        ]);
         // The INSERT of the plaintext, then the UPDATE to ciphertext: the first row version stays on disk.
         await query(db.url, "VACUUM vault.secrets");
         const disk = await occurrencesOnDisk(db.url, "vault.secrets", t, since);
@@ -96,7 +106,9 @@ describe("Vault as Supabase runs it", () => {
         const [a] = await query(db.admin.url, "SELECT vault.create_secret($1, $2) AS id", [token(), name()]);
         const [b] = await query(db.admin.url, "SELECT vault.create_secret($1, $2) AS id", [token(), name()]);
         await query(db.url, "UPDATE vault.secrets SET secret = (SELECT secret FROM vault.secrets WHERE id = $1) WHERE id = $2", [a!.id, b!.id]);
-        await expect(query(db.admin.url, "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [b!.id])).rejects.toThrow(/Wrong key or corrupt data/);
+        await expect(query(db.admin.url, "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE id = $1", [b!.id])).rejects.toThrow(
+            /Wrong key or corrupt data/,
+        );
         await query(db.url, "DELETE FROM vault.secrets WHERE id = $1", [b!.id]);
     });
 });
@@ -141,7 +153,9 @@ describe("Wrappers' Auth0 FDW as Supabase runs it", () => {
 
     it("a view owned by the admin does not help; a SECURITY DEFINER function owned by the admin does", async () => {
         await expect(asRole(db.url, reader, `SELECT user_id FROM ${ident(schema)}.users_view`)).rejects.toThrow(/^permission denied for schema vault$/);
-        expect(await asRole(db.url, reader, `SELECT user_id, email FROM ${ident(schema)}.list_users()`)).toEqual([{ user_id: "auth0|fx1", email: "fx1@example.test" }]);
+        expect(await asRole(db.url, reader, `SELECT user_id, email FROM ${ident(schema)}.list_users()`)).toEqual([
+            { user_id: "auth0|fx1", email: "fx1@example.test" },
+        ]);
     });
 
     it("before Wrappers 0.4.6 the key is looked up by key_id only, which Vault 0.3 leaves NULL: no secret found", async () => {

@@ -56,7 +56,9 @@ describe("README: Adopting an existing tenant", () => {
         const [up, imp, preview] = printed;
         // The targeted up: the README shows placeholders where the tool prints the URNs.
         expect(up!.replace(/ --target '[^']+'/g, " --target <urn>")).toBe("pulumi up --stack acme/dev --yes --target <urn> --target <urn> --target <urn>");
-        expect(COMMANDS.find((c) => c.startsWith("pulumi up "))!.replace(/ --target '[^']+'/g, " --target <urn>")).toBe("pulumi up --stack acme/dev --yes --target <urn> --target <urn> --target <urn>");
+        expect(COMMANDS.find((c) => c.startsWith("pulumi up "))!.replace(/ --target '[^']+'/g, " --target <urn>")).toBe(
+            "pulumi up --stack acme/dev --yes --target <urn> --target <urn> --target <urn>",
+        );
         expect(COMMANDS).toContain(imp);
         expect(COMMANDS).toContain(preview);
     });

@@ -29,7 +29,10 @@ function readmeRows(): Row[] {
         .filter((l) => l.startsWith("| `"))
         .map((l) => {
             // Cells are split on | that is not escaped (\| stands in a cell for "or").
-            const cells = l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+            const cells = l
+                .slice(1, -1)
+                .split(/(?<!\\)\|/)
+                .map((c) => c.trim());
             const key = /^`([^`]+)`$/.exec(cells[0]!)?.[1] ?? cells[0]!;
             return { key, type: cells[1] ?? "", default: cells[2] ?? "", meaning: cells[3] ?? "" };
         });
@@ -45,7 +48,14 @@ interface Leaf {
 }
 
 function leaves(node: Leaf["schema"], path: string, out: Leaf[], dflt?: unknown): Leaf[] {
-    const def = node._zod.def as { type: string; innerType?: Leaf["schema"]; out?: Leaf["schema"]; element?: Leaf["schema"]; shape?: Record<string, Leaf["schema"]>; defaultValue?: unknown };
+    const def = node._zod.def as {
+        type: string;
+        innerType?: Leaf["schema"];
+        out?: Leaf["schema"];
+        element?: Leaf["schema"];
+        shape?: Record<string, Leaf["schema"]>;
+        defaultValue?: unknown;
+    };
     switch (def.type) {
         case "object":
             for (const [k, v] of Object.entries(def.shape!)) leaves(v, path ? `${path}.${k}` : k, out);
@@ -74,7 +84,9 @@ const SECTIONS = new Set(LEAVES.filter((l) => l.path.includes(".")).map((l) => l
 function rowOf(rows: Row[], path: string): Row | undefined {
     return (
         rows.find((r) => r.key === path) ??
-        rows.filter((r) => !SECTIONS.has(r.key) && (path.startsWith(`${r.key}.`) || path.startsWith(`${r.key}[]`))).sort((a, b) => b.key.length - a.key.length)[0]
+        rows
+            .filter((r) => !SECTIONS.has(r.key) && (path.startsWith(`${r.key}.`) || path.startsWith(`${r.key}[]`)))
+            .sort((a, b) => b.key.length - a.key.length)[0]
     );
 }
 
@@ -89,7 +101,10 @@ describe("README: the configuration table", () => {
         const paths = LEAVES.map((l) => l.path);
         const unknown = readmeRows()
             .map((r) => r.key)
-            .filter((key) => !(SECRET_KEYS as readonly string[]).includes(key) && !paths.some((p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[]`)));
+            .filter(
+                (key) =>
+                    !(SECRET_KEYS as readonly string[]).includes(key) && !paths.some((p) => p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[]`)),
+            );
         expect(unknown).toEqual([]);
     });
 
@@ -122,7 +137,8 @@ describe("README: the configuration table", () => {
                 wrong.push(`${leaf.path}: the schema takes at most ${s.maxLength} characters; the table says ${JSON.stringify(text)}`);
             }
             if (type === "enum") {
-                for (const option of s.options ?? []) if (!row.type.includes(`\`${option}\``)) wrong.push(`${leaf.path}: the table's type leaves out ${option}`);
+                for (const option of s.options ?? [])
+                    if (!row.type.includes(`\`${option}\``)) wrong.push(`${leaf.path}: the table's type leaves out ${option}`);
             }
         }
         expect(wrong).toEqual([]);

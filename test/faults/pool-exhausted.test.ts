@@ -53,7 +53,11 @@ async function scriptSessions(): Promise<{ total: number; waitingOnLock: number 
  */
 async function untilWaitingOnLock(count: number, calls: Promise<unknown>[]): Promise<{ total: number; waitingOnLock: number }> {
     let settled = false;
-    for (const call of calls) void call.then(() => (settled = true), () => (settled = true));
+    for (const call of calls)
+        void call.then(
+            () => (settled = true),
+            () => (settled = true),
+        );
     for (;;) {
         const seen = await scriptSessions();
         if (seen.waitingOnLock >= count || settled) return seen;
@@ -147,11 +151,23 @@ describe(`the pool exhausted (DB_POOL_MAX ${POOL_MAX}, writes locked)`, () => {
         const gaveUp = outcomes.filter((o) => !cancelled.includes(o));
         expect(cancelled).toHaveLength(POOL_MAX);
         for (const o of cancelled) {
-            expectCleanFailure(o.err, new RegExp(`^${o.name} failed: the database cancelled the statement \\(statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout\\)$`), stack);
+            expectCleanFailure(
+                o.err,
+                new RegExp(
+                    `^${o.name} failed: the database cancelled the statement \\(statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout\\)$`,
+                ),
+                stack,
+            );
         }
         expect(gaveUp).toHaveLength(5);
         for (const o of gaveUp) {
-            expectCleanFailure(o.err, new RegExp(`^${o.name} failed: no pooled database connection became free within the connect timeout \\(all DB_POOL_MAX connections busy or still connecting: timeout exceeded when trying to connect\\)$`), stack);
+            expectCleanFailure(
+                o.err,
+                new RegExp(
+                    `^${o.name} failed: no pooled database connection became free within the connect timeout \\(all DB_POOL_MAX connections busy or still connecting: timeout exceeded when trying to connect\\)$`,
+                ),
+                stack,
+            );
         }
         expect(await usersTable(stack)).toEqual(before);
         // The lock is gone: the same pool (no connection was broken) serves the next calls.

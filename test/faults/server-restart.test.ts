@@ -237,7 +237,8 @@ describe("the user-sync Action when the database goes down and comes back", () =
             DB_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
         };
         const event = (displayName: string) => postLoginEvent({ user: { user_id: "auth0|restart-sync", user_metadata: { displayName } }, secrets });
-        const userName = async () => (await query(stack.db.url, `SELECT user_name FROM ${ident(stack.schema)}.profiles WHERE user_id = $1`, ["auth0|restart-sync"]))[0]?.user_name;
+        const userName = async () =>
+            (await query(stack.db.url, `SELECT user_name FROM ${ident(stack.schema)}.profiles WHERE user_id = $1`, ["auth0|restart-sync"]))[0]?.user_name;
 
         const first = await action.invoke(event("Before"));
         expect([first.error, first.denied, first.logs]).toEqual([undefined, undefined, []]);
@@ -255,7 +256,9 @@ describe("the user-sync Action when the database goes down and comes back", () =
         expect(down.error).toBeUndefined();
         expect(down.denied).toBe("Sign-in could not be completed right now. Please try again in a moment.");
         expect(down.logs.map((l) => l.text)).toContainEqual(
-            expect.stringMatching(/^user-sync: profile sync for auth0\|restart-sync failed: (cannot connect to the database|the profile upsert failed) \(.+\); login denied/),
+            expect.stringMatching(
+                /^user-sync: profile sync for auth0\|restart-sync failed: (cannot connect to the database|the profile upsert failed) \(.+\); login denied/,
+            ),
         );
         const failure = down.logs.find((l) => /failed: /.test(l.text))!.text;
         expect(failure).toMatch(/ECONNREFUSED|Connection terminated|terminating connection/);
@@ -266,6 +269,12 @@ describe("the user-sync Action when the database goes down and comes back", () =
         expect(await userName()).toBe("After");
         expect(actionPools.pools).toHaveLength(1);
         // Everything it logged, during the invocations and between them, names no secret.
-        expect(secretsIn(action.allLogs.map((l) => l.text), stack, [stack.roles.sync.password, stack.urlFor("sync")])).toEqual([]);
+        expect(
+            secretsIn(
+                action.allLogs.map((l) => l.text),
+                stack,
+                [stack.roles.sync.password, stack.urlFor("sync")],
+            ),
+        ).toEqual([]);
     });
 });

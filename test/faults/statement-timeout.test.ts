@@ -14,7 +14,8 @@ import { configFor } from "../support/custom-db-scripts";
 import { capturingConsole, expectCleanFailure, hashMatches, poolOf, rowOf, usersTable } from "../support/custom-db-faults";
 
 const STATEMENT_TIMEOUT_MS = 500;
-const CANCELLED = /^(create|verify|change_password|delete) failed: the database cancelled the statement \(statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout\)$/;
+const CANCELLED =
+    /^(create|verify|change_password|delete) failed: the database cancelled the statement \(statement timeout or cancel request; SQLSTATE 57014: canceling statement due to statement timeout\)$/;
 
 let stack: StackDatabase;
 let sandbox: Auth0Sandbox;

@@ -19,7 +19,9 @@ const T = {
 
 describe("the adoption in the resource graph", () => {
     it("runs before the migrations, after the schema and the roles, with 001 as the stack renders it", async () => {
-        const { run, config } = await buildMockedStackOf(PROJECT, "dev", { values: { postgres: { host: "db.devprojectref.supabase.co", sslMode: "require", adoptUsersTable: "public.users" } } });
+        const { run, config } = await buildMockedStackOf(PROJECT, "dev", {
+            values: { postgres: { host: "db.devprojectref.supabase.co", sslMode: "require", adoptUsersTable: "public.users" } },
+        });
         const [adoption] = run.ofType(T.adoption);
         expect(adoption).toBeDefined();
         expect(adoption!.name).toBe(`${STACK_ROOT_NAME}-db-adopt-users`);
@@ -66,7 +68,9 @@ describe("postgres.adoptUsersTable in the config", () => {
     });
 
     it("refuses a bare name, quoting, and Supabase's own auth.users", () => {
-        expect(problems("users")).toEqual([`${PROJECT}:postgres.adoptUsersTable: must be schema.table, each a lower-case Postgres identifier (e.g. public.users)`]);
+        expect(problems("users")).toEqual([
+            `${PROJECT}:postgres.adoptUsersTable: must be schema.table, each a lower-case Postgres identifier (e.g. public.users)`,
+        ]);
         expect(problems('public."Users"')).toHaveLength(1);
         expect(problems("auth.users")).toEqual([`${PROJECT}:postgres.adoptUsersTable: must not be in a schema Postgres or Supabase owns (public excepted)`]);
         expect(problems("pg_catalog.pg_authid")).toHaveLength(1);

@@ -135,10 +135,19 @@ describe("point 2: the connection declares every option it depends on, from conf
 
 describe("point 5: the post-login trigger keeps the bindings the config lists", () => {
     it("binds the kept Actions before and after the stack's own, in the plan, and protects the binding on prod", async () => {
-        const { run } = await buildMockedStackOf(PROJECT, "dev", { values: { postLogin: { keepBindings: { before: ["Fraud check"], after: ["Require MFA", "Marketplace: Lists"] } } } });
+        const { run } = await buildMockedStackOf(PROJECT, "dev", {
+            values: { postLogin: { keepBindings: { before: ["Fraud check"], after: ["Require MFA", "Marketplace: Lists"] } } },
+        });
         const binding = run.ofType(T.trigger)[0]!;
         const actions = binding.inputs.actions as { id: string; displayName: string }[];
-        expect(actions.map((a) => a.displayName)).toEqual(["Fraud check", "Profile defaults", "Hasura claims", "User sync", "Require MFA", "Marketplace: Lists"]);
+        expect(actions.map((a) => a.displayName)).toEqual([
+            "Fraud check",
+            "Profile defaults",
+            "Hasura claims",
+            "User sync",
+            "Require MFA",
+            "Marketplace: Lists",
+        ]);
         expect(actions[0]!.id).toBe("existing-action-Fraud check");
         expect(actions[1]!.id).toBe(`${STACK_ROOT_NAME}-post-login-profile-defaults-id`);
         expect(actions.at(-1)!.id).toBe("existing-action-Marketplace: Lists");
@@ -169,7 +178,9 @@ describe("point 1: the SPA logs in only through the connections the stack declar
     });
 
     it("auth0.enableClientConnections: true leaves the tenant flag alone (the SPA is still taken off the others)", async () => {
-        const { run } = await buildMockedStackOf(PROJECT, "dev", { values: { auth0: { domain: "acme-dev.eu.auth0.com", clientId: "DevDeployClientId000000000000000", enableClientConnections: true } } });
+        const { run } = await buildMockedStackOf(PROJECT, "dev", {
+            values: { auth0: { domain: "acme-dev.eu.auth0.com", clientId: "DevDeployClientId000000000000000", enableClientConnections: true } },
+        });
         expect(run.ofType("pulumi-nodejs:dynamic/auth0-postgres:ClientConnections")[0]!.inputs.setTenantFlag).toBe(false);
     });
 });

@@ -36,7 +36,10 @@ describe("the Pulumi program", () => {
         // The same values, but no key marked secret: as if someone ran `pulumi config set postgresPassword ...`.
         pulumi.runtime.setAllConfig(all, []);
         vi.resetModules();
-        const error = (await import("../../infra/index.js").then(() => undefined, (e: unknown) => e)) as Error;
+        const error = (await import("../../infra/index.js").then(
+            () => undefined,
+            (e: unknown) => e,
+        )) as Error;
         await settle(run);
         expect(error.message).toContain(`${PROJECT}:postgresPassword: is stored in plain text`);
         expectAbsent(error.message, all[`${PROJECT}:postgresPassword`], "the postgres password");

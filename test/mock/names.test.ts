@@ -24,7 +24,9 @@ beforeAll(async () => {
 
 function ledger(stack: string): string[] {
     try {
-        return readFileSync(join(__dirname, "..", "plans", "urns", `${stack}.txt`), "utf8").split("\n").filter((l) => l.trim() !== "");
+        return readFileSync(join(__dirname, "..", "plans", "urns", `${stack}.txt`), "utf8")
+            .split("\n")
+            .filter((l) => l.trim() !== "");
     } catch {
         return [];
     }
@@ -36,7 +38,10 @@ describe.each(STACKS)("names of the %s stack", (stack) => {
         const memo = new Map<string, string[]>();
         const answering = new Set(run.resources.flatMap((r) => urnsOf(run, r, memo)));
         const lost = ledger(stack).filter((urn) => !answering.has(urn));
-        expect(lost, "renamed or moved without an alias (the engine would replace these); add aliases, or remove a URN from the ledger only for a resource deleted on purpose").toEqual([]);
+        expect(
+            lost,
+            "renamed or moved without an alias (the engine would replace these); add aliases, or remove a URN from the ledger only for a resource deleted on purpose",
+        ).toEqual([]);
     });
 
     it("the ledger holds every current URN (vitest -u adds new ones)", async () => {
@@ -52,9 +57,16 @@ describe.each(STACKS)("names of the %s stack", (stack) => {
 
     it("the token-refresh workflow's pattern selects exactly the Management API token and its Vault secret", () => {
         const { run, config } = built[stack];
-        const wf = yaml.load(readFileSync(join(__dirname, "..", "..", ".github", "workflows", "refresh-management-token.yml"), "utf8")) as { env: Record<string, string> };
+        const wf = yaml.load(readFileSync(join(__dirname, "..", "..", ".github", "workflows", "refresh-management-token.yml"), "utf8")) as {
+            env: Record<string, string>;
+        };
         const pattern = new RegExp(wf.env.TOKEN_RESOURCE_PATTERN!);
-        const selected = run.resources.filter((r) => pattern.test(r.urn.split("::").at(-1)!)).map((r) => r.type).sort();
-        expect(selected).toEqual(config.supabase ? ["pulumi-nodejs:dynamic/auth0-postgres:ManagementApiToken", "pulumi-nodejs:dynamic/auth0-postgres:VaultSecret"] : []);
+        const selected = run.resources
+            .filter((r) => pattern.test(r.urn.split("::").at(-1)!))
+            .map((r) => r.type)
+            .sort();
+        expect(selected).toEqual(
+            config.supabase ? ["pulumi-nodejs:dynamic/auth0-postgres:ManagementApiToken", "pulumi-nodejs:dynamic/auth0-postgres:VaultSecret"] : [],
+        );
     });
 });

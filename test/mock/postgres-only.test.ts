@@ -18,7 +18,13 @@ describe("the local stack with postgresOnly", () => {
         const full = await buildMockedStack(PROJECT, "local");
         const postgresSide = (rs: { type: string; name: string }[]) =>
             rs
-                .filter((r) => r.type.startsWith("postgresql:") || r.type === "pulumi:providers:postgresql" || (r.type.startsWith("pulumi-nodejs:dynamic/") && r.type !== CLIENT_CONNECTIONS) || r.type.startsWith("random:"))
+                .filter(
+                    (r) =>
+                        r.type.startsWith("postgresql:") ||
+                        r.type === "pulumi:providers:postgresql" ||
+                        (r.type.startsWith("pulumi-nodejs:dynamic/") && r.type !== CLIENT_CONNECTIONS) ||
+                        r.type.startsWith("random:"),
+                )
                 .map(describeResource)
                 .sort();
         // The one dynamic resource of the Auth0 side (it calls the Management API).
@@ -43,7 +49,20 @@ const CLIENT_CONNECTIONS = "pulumi-nodejs:dynamic/auth0-postgres:ClientConnectio
 describe("the program's exports", () => {
     it.each([
         ["local", ["apiAudience", "appliedMigrations", "connectionId", "hasuraJwtConfig", "postgresRoles", "spaClientId"]],
-        ["dev", ["apiAudience", "appliedMigrations", "connectionId", "hasuraJwtConfig", "managementTokenExpiresAt", "managementTokenVaultSecretId", "postgresRoles", "spaClientId", "supabaseClient"]],
+        [
+            "dev",
+            [
+                "apiAudience",
+                "appliedMigrations",
+                "connectionId",
+                "hasuraJwtConfig",
+                "managementTokenExpiresAt",
+                "managementTokenVaultSecretId",
+                "postgresRoles",
+                "spaClientId",
+                "supabaseClient",
+            ],
+        ],
     ])("of %s are exactly what exists, none undefined", async (stack, expected) => {
         const run = await installMocks(PROJECT, stack);
         loadStackConfig(PROJECT, stack);
@@ -57,5 +76,7 @@ describe("the program's exports", () => {
 
 /** The stack outputs the engine sees: the module's own keys (vitest adds `default` for `export =`). */
 function exportedKeys(program: Record<string, unknown>): string[] {
-    return Object.keys(program).filter((k) => k !== "default" && k !== "__esModule").sort();
+    return Object.keys(program)
+        .filter((k) => k !== "default" && k !== "__esModule")
+        .sort();
 }

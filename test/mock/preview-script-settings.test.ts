@@ -19,10 +19,22 @@ const PROJECT = "auth0-postgres";
 const BAD: [string, (c: StackConfig) => void, RegExp][] = [
     ["a pool of 0", (c) => (c.customDb.poolMax = 0), /poolMax must be an integer from 1 to 50 \(got 0\)/],
     ["a bcrypt cost of 16", (c) => (c.customDb.bcryptCost = 16), /bcryptCost must be an integer from 4 to 15 \(got 16\)/],
-    ["timeouts over Auth0's budget", (c) => Object.assign(c.customDb, { connectTimeoutMs: 10_000, statementTimeoutMs: 9_000 }), /connectTimeoutMs \+ statementTimeoutMs must be at most 18000/],
-    ["an SSL mode the scripts do not know", (c) => (c.postgres.sslMode = "prefer" as never), /ssl must be one of disable, require, verify-ca, verify-full \(got "prefer"\)/],
+    [
+        "timeouts over Auth0's budget",
+        (c) => Object.assign(c.customDb, { connectTimeoutMs: 10_000, statementTimeoutMs: 9_000 }),
+        /connectTimeoutMs \+ statementTimeoutMs must be at most 18000/,
+    ],
+    [
+        "an SSL mode the scripts do not know",
+        (c) => (c.postgres.sslMode = "prefer" as never),
+        /ssl must be one of disable, require, verify-ca, verify-full \(got "prefer"\)/,
+    ],
     ["a schema that is not a plain identifier", (c) => (c.postgres.schema = "Auth0"), /schema must match/],
-    ["a CA with a mode that does not verify", (c) => Object.assign(c.postgres, { sslMode: "require", caCertificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }), /caCertificate is given but ssl is "require"/],
+    [
+        "a CA with a mode that does not verify",
+        (c) => Object.assign(c.postgres, { sslMode: "require", caCertificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n" }),
+        /caCertificate is given but ssl is "require"/,
+    ],
     ["a module version that is a range", (c) => (c.customDb.modules = { ...c.customDb.modules, pg: "^8.11.3" }), /modules\.pg must be an exact version/],
 ];
 

@@ -6,7 +6,18 @@ import { createHash } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { ACTIONS, ACTIONS_RUNTIME } from "../../infra/auth0/actions";
-import { buildMockedStack, fakeSecrets, isSecret, isSecretValue, maskSecrets, MockedStack, MockRun, plainStrings, RecordedResource, valueOf } from "../support/pulumi-mocks";
+import {
+    buildMockedStack,
+    fakeSecrets,
+    isSecret,
+    isSecretValue,
+    maskSecrets,
+    MockedStack,
+    MockRun,
+    plainStrings,
+    RecordedResource,
+    valueOf,
+} from "../support/pulumi-mocks";
 import { STACK_ROOT_NAME } from "../../infra/stack";
 
 const PROJECT = "auth0-postgres";
@@ -124,7 +135,12 @@ describe.each(STACKS)("stack %s", (stack) => {
 
     it("declares the API with RS256 and the audience, and the SPA with rotating refresh tokens", () => {
         const { run, config } = built[stack];
-        expect(one(run, T.api).inputs).toMatchObject({ identifier: config.api.identifier, signingAlg: "RS256", tokenLifetime: config.api.tokenLifetime, enforcePolicies: true });
+        expect(one(run, T.api).inputs).toMatchObject({
+            identifier: config.api.identifier,
+            signingAlg: "RS256",
+            tokenLifetime: config.api.tokenLifetime,
+            enforcePolicies: true,
+        });
         const spa = run.ofType(T.client).find((c) => c.inputs.appType === "spa")!;
         expect(spa.inputs).toMatchObject({
             callbacks: config.spa.callbacks,
@@ -150,7 +166,13 @@ describe.each(STACKS)("stack %s", (stack) => {
 
     it("never creates a privileged database role", () => {
         for (const role of built[stack].run.ofType(T.role)) {
-            expect(role.inputs).toMatchObject({ superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false });
+            expect(role.inputs).toMatchObject({
+                superuser: false,
+                createRole: false,
+                createDatabase: false,
+                replication: false,
+                bypassRowLevelSecurity: false,
+            });
             if (role.inputs.login) expect(isSecretValue(role.raw.password)).toBe(true);
             else expect(role.inputs.password).toBeUndefined();
         }
@@ -178,7 +200,12 @@ describe("per-environment differences", () => {
             const { run, config } = built[stack];
             const expected = config.supabase ? 1 : 0;
             for (const type of [T.vault, T.fdw, T.foreignTable, T.token, T.server, T.grant]) expect(run.ofType(type).length, `${stack} ${type}`).toBe(expected);
-            expect(run.ofType(T.extension).map((e) => e.inputs.name).sort()).toEqual(config.supabase ? ["supabase_vault", "wrappers"] : []);
+            expect(
+                run
+                    .ofType(T.extension)
+                    .map((e) => e.inputs.name)
+                    .sort(),
+            ).toEqual(config.supabase ? ["supabase_vault", "wrappers"] : []);
         }
         expect(built.local.config.supabase).toBe(false);
         expect(built.prod.config.supabase).toBe(true);
@@ -187,7 +214,10 @@ describe("per-environment differences", () => {
     it("the foreign server reads the token by Vault id, and the token is for the Management API", () => {
         const { run, config } = built.dev;
         const server = one(run, T.server);
-        expect(server.inputs).toMatchObject({ fdwName: "auth0_wrapper", options: { url: `https://${config.auth0.domain}/api/v2/users`, api_key_id: "00000000-0000-4000-8000-000000000001" } });
+        expect(server.inputs).toMatchObject({
+            fdwName: "auth0_wrapper",
+            options: { url: `https://${config.auth0.domain}/api/v2/users`, api_key_id: "00000000-0000-4000-8000-000000000001" },
+        });
         expect((server.inputs.options as Record<string, string>).api_key).toBeUndefined();
         expect(one(run, T.grant).inputs).toMatchObject({ audience: `https://${config.auth0.domain}/api/v2/`, scopes: ["read:users"] });
         const token = one(run, T.token);
@@ -232,7 +262,12 @@ function plan(run: MockRun): unknown[] {
     const digestLong = (v: unknown): unknown => {
         if (typeof v === "string" && v.length > 240) return `sha256:${createHash("sha256").update(v).digest("hex").slice(0, 16)} (${v.length} chars)`;
         if (Array.isArray(v)) return v.map(digestLong);
-        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([k]) => k !== "__provider").map(([k, x]) => [k, digestLong(x)]));
+        if (v && typeof v === "object")
+            return Object.fromEntries(
+                Object.entries(v)
+                    .filter(([k]) => k !== "__provider")
+                    .map(([k, x]) => [k, digestLong(x)]),
+            );
         return v;
     };
     return run.resources

@@ -17,12 +17,24 @@ describe("Supabase third-party auth", () => {
     it("on: registers the tenant's issuer, grants authenticated the reader's privileges, names it in the reader policies, exports the client settings", async () => {
         const { run, config, outputs } = await buildMockedStack(PROJECT, "dev");
         const [tpa] = run.ofType(TPA);
-        expect(tpa!.inputs).toMatchObject({ projectRef: config.supabaseAuth.projectRef, oidcIssuerUrl: `https://${config.auth0.domain}/`, apiUrl: "https://api.supabase.com" });
+        expect(tpa!.inputs).toMatchObject({
+            projectRef: config.supabaseAuth.projectRef,
+            oidcIssuerUrl: `https://${config.auth0.domain}/`,
+            apiUrl: "https://api.supabase.com",
+        });
         expect(isSecretValue(tpa!.raw.accessToken)).toBe(true);
         expect(tpa!.additionalSecretOutputs).toContain("accessToken");
 
         const grantsOf = (role: string) =>
-            run.ofType(GRANT).filter((g) => g.inputs.role === role).map((g) => ({ objectType: g.inputs.objectType, objects: g.inputs.objects ?? null, columns: g.inputs.columns ?? null, privileges: g.inputs.privileges }));
+            run
+                .ofType(GRANT)
+                .filter((g) => g.inputs.role === role)
+                .map((g) => ({
+                    objectType: g.inputs.objectType,
+                    objects: g.inputs.objects ?? null,
+                    columns: g.inputs.columns ?? null,
+                    privileges: g.inputs.privileges,
+                }));
         expect(grantsOf("authenticated")).toEqual(grantsOf(`${config.postgres.rolePrefix}_app_reader`));
         expect(grantsOf("authenticated").length).toBe(4);
 
@@ -40,7 +52,10 @@ describe("Supabase third-party auth", () => {
     });
 
     it("off: no registration, no grant or policy for authenticated, no role claim, no client output", async () => {
-        const { run, outputs } = await buildMockedStackOf(PROJECT, "dev", { values: { supabaseAuth: { enabled: false } }, secrets: { supabaseAccessToken: undefined } });
+        const { run, outputs } = await buildMockedStackOf(PROJECT, "dev", {
+            values: { supabaseAuth: { enabled: false } },
+            secrets: { supabaseAccessToken: undefined },
+        });
         expect(run.ofType(TPA)).toEqual([]);
         expect(run.ofType(GRANT).filter((g) => g.inputs.role === "authenticated")).toEqual([]);
         const model = run.ofType(SECURITY)[0]!.inputs.model as { policies: { roles: string[] }[] };

@@ -46,7 +46,11 @@ describe("a stack with postgres.caCertificate", () => {
         expect(only(built, T.pgProvider).inputs).toMatchObject({ sslmode: "verify-full", sslrootcert: ".pulumi-tls/dev-ca.pem" });
         expect(scriptsConfiguration(built)).toMatchObject({ DB_SSL: "verify-full", DB_CA_CERT: ca.certPem });
         expect(syncSecrets(built)).toMatchObject({ DB_SSL: "verify-full", DB_CA_CERT: ca.certPem });
-        expect(only(built, T.migrations).inputs.connection).toMatchObject({ host: "db.devprojectref.supabase.co", sslMode: "verify-full", caCertificate: ca.certPem });
+        expect(only(built, T.migrations).inputs.connection).toMatchObject({
+            host: "db.devprojectref.supabase.co",
+            sslMode: "verify-full",
+            caCertificate: ca.certPem,
+        });
         expect((only(built, T.migrations).inputs.connection as Record<string, unknown>).tlsServerName).toBeUndefined();
     });
 
@@ -58,7 +62,12 @@ describe("a stack with postgres.caCertificate", () => {
         expect(scriptsConfiguration(built)).toMatchObject({ DB_SSL: "verify-full", DB_CA_CERT: ca.certPem });
         expect(new URL(syncSecrets(built).DB_URL!).hostname).toBe("db.prodprojectref.supabase.co");
         expect(syncSecrets(built)).toMatchObject({ DB_SSL: "verify-full", DB_CA_CERT: ca.certPem });
-        expect(only(built, T.migrations).inputs.connection).toMatchObject({ host: "127.0.0.1", port: 15432, sslMode: "verify-full", tlsServerName: "db.prodprojectref.supabase.co" });
+        expect(only(built, T.migrations).inputs.connection).toMatchObject({
+            host: "127.0.0.1",
+            port: 15432,
+            sslMode: "verify-full",
+            tlsServerName: "db.prodprojectref.supabase.co",
+        });
         expect(only(built, T.pgProvider).inputs).toMatchObject({ host: "127.0.0.1", sslmode: "verify-ca", sslrootcert: ".pulumi-tls/prod-ca.pem" });
     });
 });

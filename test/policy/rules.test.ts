@@ -69,7 +69,8 @@ describe("no-secret-literals-in-uploaded-code", () => {
     });
 
     it("passes custom-database scripts that use `configuration`, with the DSN in options.configuration", async () => {
-        const login = "function login(email, password, callback) {\n  const pool = new Pool({ connectionString: configuration.DB_URL, password: configuration.DB_PASSWORD });\n}";
+        const login =
+            "function login(email, password, callback) {\n  const pool = new Pool({ connectionString: configuration.DB_URL, password: configuration.DB_PASSWORD });\n}";
         const props = {
             strategy: "auth0",
             options: {
@@ -129,7 +130,10 @@ describe("no-secret-literals-in-uploaded-code", () => {
 
 describe("custom-db-scripts-pin-module-versions", () => {
     const rule = customDbModulesPinned;
-    const connection = (customScripts: Record<string, string>) => ({ strategy: "auth0", options: { customScripts, configuration: { DB_URL: "postgres://x" } } });
+    const connection = (customScripts: Record<string, string>) => ({
+        strategy: "auth0",
+        options: { customScripts, configuration: { DB_URL: "postgres://x" } },
+    });
 
     it("passes scripts that require npm modules at exact versions and core modules as they are", async () => {
         const login = [
@@ -140,7 +144,12 @@ describe("custom-db-scripts-pin-module-versions", () => {
             '  var scoped = require("@scope/pkg@1.2.3-beta.1");',
             "}",
         ].join("\n");
-        expect(await validateResource(rule, resourceArgs(TYPES.connection, connection({ login, verify: "function verify(email, callback) { callback(null, true); }" })))).toEqual([]);
+        expect(
+            await validateResource(
+                rule,
+                resourceArgs(TYPES.connection, connection({ login, verify: "function verify(email, callback) { callback(null, true); }" })),
+            ),
+        ).toEqual([]);
     });
 
     it("passes the scripts this project uploads, at the default and at other configured versions", async () => {
@@ -156,14 +165,17 @@ describe("custom-db-scripts-pin-module-versions", () => {
             "  var other = require(configuration.MODULE);",
             "}",
         ].join("\n");
-        const violations = await validateResource(rule, resourceArgs(TYPES.connection, connection({ login: "function login(e, p, cb) { cb(null); }", create })));
+        const violations = await validateResource(
+            rule,
+            resourceArgs(TYPES.connection, connection({ login: "function login(e, p, cb) { cb(null); }", create })),
+        );
         expect(violations.map((v) => v.message.split(". Require")[0])).toEqual([
             'options.customScripts.create line 2 requires "pg" without an exact version, so Auth0 would load its default version of it',
             'options.customScripts.create line 3 requires "bcrypt@^5.0.0" without an exact version, so Auth0 would load its default version of it',
             'options.customScripts.create line 3 requires "jsonwebtoken@latest" without an exact version, so Auth0 would load its default version of it',
             "options.customScripts.create line 4 requires a module given by an expression, whose version cannot be checked",
         ]);
-        expect(violations.every((v) => v.message.includes("Auth0's \"Can I require\" catalogue"))).toBe(true);
+        expect(violations.every((v) => v.message.includes('Auth0\'s "Can I require" catalogue'))).toBe(true);
     });
 
     it("applies to custom-database connections only (Actions declare their dependencies instead)", async () => {
@@ -174,23 +186,21 @@ describe("custom-db-scripts-pin-module-versions", () => {
 
 describe("client-urls-https", () => {
     const rule = clientUrlsHttps;
-    const client = (urls: string[]) => ({ name: "spa", appType: "spa", callbacks: urls, webOrigins: urls.map((u) => new URL(u).origin), allowedLogoutUrls: urls });
+    const client = (urls: string[]) => ({
+        name: "spa",
+        appType: "spa",
+        callbacks: urls,
+        webOrigins: urls.map((u) => new URL(u).origin),
+        allowedLogoutUrls: urls,
+    });
 
     it("classifies https, loopback http and other http", () => {
-        expect(["https://app.test/cb", "http://localhost:3000/cb", "http://127.0.0.1/cb", "http://localhost.evil.test/cb", "http://app.test"].map(classifyUrl)).toEqual([
-            "https",
-            "loopback",
-            "loopback",
-            "insecure",
-            "insecure",
-        ]);
-        expect(["http://127.1.2.3:8080/cb", "http://[::1]:3000/cb", "http://LOCALHOST/cb", "http://127.0.0.1@app.test/cb", "http://128.0.0.1/cb"].map(classifyUrl)).toEqual([
-            "loopback",
-            "loopback",
-            "loopback",
-            "insecure",
-            "insecure",
-        ]);
+        expect(
+            ["https://app.test/cb", "http://localhost:3000/cb", "http://127.0.0.1/cb", "http://localhost.evil.test/cb", "http://app.test"].map(classifyUrl),
+        ).toEqual(["https", "loopback", "loopback", "insecure", "insecure"]);
+        expect(
+            ["http://127.1.2.3:8080/cb", "http://[::1]:3000/cb", "http://LOCALHOST/cb", "http://127.0.0.1@app.test/cb", "http://128.0.0.1/cb"].map(classifyUrl),
+        ).toEqual(["loopback", "loopback", "loopback", "insecure", "insecure"]);
     });
 
     it("means by loopback what the program means (its own copy: the pack runs without infra/)", () => {
@@ -218,7 +228,10 @@ describe("client-urls-https", () => {
     });
 
     it("rejects non-loopback http even on local", async () => {
-        const violations = await validateResource(rule, resourceArgs(TYPES.client, { callbacks: ["http://app.test/callback"], allowedOrigins: ["http://app.test"] }, { stack: "local" }));
+        const violations = await validateResource(
+            rule,
+            resourceArgs(TYPES.client, { callbacks: ["http://app.test/callback"], allowedOrigins: ["http://app.test"] }, { stack: "local" }),
+        );
         expect(violations.map((v) => v.message.split(" ")[0])).toEqual(["callbacks[0]", "allowedOrigins[0]"]);
     });
 
@@ -251,7 +264,8 @@ describe("action-runtime-pinned-and-deployed", () => {
 
 describe("auth0-fdw-uses-vault-key-id (stack)", () => {
     const rule = auth0FdwUsesVaultKeyId;
-    const server = (options: unknown, fdwName = "auth0_wrapper") => stackResource(TYPES.pgServer, "server", { serverName: "auth0_auth0_server", fdwName, options });
+    const server = (options: unknown, fdwName = "auth0_wrapper") =>
+        stackResource(TYPES.pgServer, "server", { serverName: "auth0_auth0_server", fdwName, options });
     const vault = stackResource(TYPES.vaultSecret, "vault", { name: "auth0_auth0_management_api" });
 
     it("passes api_key_id, on any prefix's wrapper", async () => {
@@ -283,7 +297,15 @@ describe("auth0-fdw-uses-vault-key-id (stack)", () => {
 describe("the engine's unknown-value sentinels", () => {
     it("are the policy SDK's, so peek() recognises every kind", async () => {
         const sdk = createRequire(__filename)("@pulumi/policy/proxy") as Record<string, string>;
-        const names = ["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"];
+        const names = [
+            "unknownBooleanValue",
+            "unknownNumberValue",
+            "unknownStringValue",
+            "unknownArrayValue",
+            "unknownAssetValue",
+            "unknownArchiveValue",
+            "unknownObjectValue",
+        ];
         expect(new Set(names.map((n) => sdk[n]))).toEqual(UNKNOWN_SENTINELS);
         expect(peek({ a: sdk.unknownObjectValue }, "a")).toBe(UNKNOWN);
     });
@@ -308,12 +330,28 @@ describe("postgres-role-least-privilege", () => {
     const rule = postgresRoleLeastPrivilege;
 
     it("passes a login role with no attributes", async () => {
-        const role = { name: "auth0_scripts", login: true, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false };
+        const role = {
+            name: "auth0_scripts",
+            login: true,
+            superuser: false,
+            createRole: false,
+            createDatabase: false,
+            replication: false,
+            bypassRowLevelSecurity: false,
+        };
         expect(await validateResource(rule, resourceArgs(TYPES.pgRole, role))).toEqual([]);
     });
 
     it("rejects each forbidden attribute", async () => {
-        const role = { name: "auth0_scripts", login: true, superuser: true, createRole: true, createDatabase: true, replication: true, bypassRowLevelSecurity: true };
+        const role = {
+            name: "auth0_scripts",
+            login: true,
+            superuser: true,
+            createRole: true,
+            createDatabase: true,
+            replication: true,
+            bypassRowLevelSecurity: true,
+        };
         const violations = await validateResource(rule, resourceArgs(TYPES.pgRole, role));
         expect(violations.map((v) => v.message.split(" ")[0])).toEqual(["superuser", "createRole", "createDatabase", "replication", "bypassRowLevelSecurity"]);
     });
@@ -384,13 +422,22 @@ describe("hasura-jwt-config-matches-api (stack)", () => {
 
     it("in a preview, checks the config when it is known even though other outputs are not", async () => {
         const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        expect(await validateStack(rule, stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.acme.test"), appliedMigrations: unknown })]))).toEqual([]);
-        const violations = await validateStack(rule, stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.other.test"), appliedMigrations: unknown })]));
+        expect(await validateStack(rule, stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.acme.test"), appliedMigrations: unknown })]))).toEqual(
+            [],
+        );
+        const violations = await validateStack(
+            rule,
+            stackArgs([api, stack({ hasuraJwtConfig: jwtConfig("https://api.other.test"), appliedMigrations: unknown })]),
+        );
         expect(violations).toHaveLength(1);
     });
 
     it("rejects an audience no API has, a missing key, and a jwk_url on another host", async () => {
-        const bad = JSON.stringify({ jwk_url: "https://evil.test/.well-known/jwks.json", issuer: "https://acme.eu.auth0.com/", audience: "https://api.other.test" });
+        const bad = JSON.stringify({
+            jwk_url: "https://evil.test/.well-known/jwks.json",
+            issuer: "https://acme.eu.auth0.com/",
+            audience: "https://api.other.test",
+        });
         const s = stack({ hasuraJwtConfig: bad });
         const violations = await validateStack(rule, stackArgs([api, s]));
         expect(violations.map((v) => v.message)).toEqual([

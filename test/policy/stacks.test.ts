@@ -28,6 +28,8 @@ describe("the local stack with postgresOnly (the Postgres side alone, no tenant 
     it.each([false, true])("passes every policy (preview: %s)", async (preview) => {
         const { run, outputs } = await buildMockedStackOf(PROJECT, "local", POSTGRES_ONLY, { preview });
         expect(run.ofType("postgresql:index/role:Role").length).toBeGreaterThan(0);
-        expect(await engineViolations(run, "local", await engineOutputs(outputs), policies, unwrapSecrets, { preview, unknownValue: UNKNOWN_VALUE })).toEqual([]);
+        expect(await engineViolations(run, "local", await engineOutputs(outputs), policies, unwrapSecrets, { preview, unknownValue: UNKNOWN_VALUE })).toEqual(
+            [],
+        );
     });
 });

@@ -112,7 +112,16 @@ export async function validateStack(policy: StackValidationPolicy, args: StackVa
  * "cannot decide during preview": the real engine would downgrade that mandatory rule to advisory.
  */
 export async function engineViolations(
-    run: { resources: { type: string; name: string; urn: string; raw: Record<string, unknown>; dependencies: string[]; propertyDependencies: Record<string, string[]> }[] },
+    run: {
+        resources: {
+            type: string;
+            name: string;
+            urn: string;
+            raw: Record<string, unknown>;
+            dependencies: string[];
+            propertyDependencies: Record<string, string[]>;
+        }[];
+    },
     stack: string,
     outputs: Record<string, unknown>,
     policies: readonly (ResourceValidationPolicy | StackValidationPolicy)[],
@@ -130,11 +139,15 @@ export async function engineViolations(
         const inputs = inputsOf(raw);
         if (!options.preview) return inputs;
         return new Proxy(inputs, {
-            get: (target, key) => (typeof key === "string" && !(key in target) && key !== "then" && key !== "toJSON" ? options.unknownValue : Reflect.get(target, key)),
+            get: (target, key) =>
+                typeof key === "string" && !(key in target) && key !== "then" && key !== "toJSON" ? options.unknownValue : Reflect.get(target, key),
         });
     };
     const stackType = "pulumi:pulumi:Stack";
-    const resources: PolicyResource[] = run.resources.map((r) => ({ ...stackResource(r.type, r.name, unknownCheckingProxy(outputsOf(r.raw)) as Record<string, unknown>, stack), urn: r.urn }));
+    const resources: PolicyResource[] = run.resources.map((r) => ({
+        ...stackResource(r.type, r.name, unknownCheckingProxy(outputsOf(r.raw)) as Record<string, unknown>, stack),
+        urn: r.urn,
+    }));
     const inputProps = new Map(run.resources.map((r) => [r.urn, unknownCheckingProxy(inputsOf(r.raw)) as Record<string, unknown>]));
     const root: PolicyResource = stackResource(stackType, `${PROJECT}-${stack}`, unknownCheckingProxy(outputs) as Record<string, unknown>, stack);
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -160,7 +173,10 @@ export async function engineViolations(
         if ("validateResource" in policy && policy.validateResource) {
             for (const r of resources) {
                 await decide(policy, `${r.type} ${r.name}: `, () =>
-                    validateResource(policy as ResourceValidationPolicy, { ...resourceArgs(r.type, inputProps.get(r.urn)!, { stack, name: r.name }), urn: r.urn }),
+                    validateResource(policy as ResourceValidationPolicy, {
+                        ...resourceArgs(r.type, inputProps.get(r.urn)!, { stack, name: r.name }),
+                        urn: r.urn,
+                    }),
                 );
             }
         } else {
@@ -169,4 +185,3 @@ export async function engineViolations(
     }
     return violations;
 }
-

@@ -142,7 +142,11 @@ const SCRIPT_CALLS: [ScriptName, unknown[]][] = [
     ["delete", [null]],
 ];
 
-async function runScripts(label: string, configuration: Record<string, string>, options: { timeoutMs?: number; calls?: [ScriptName, unknown[]][] } = {}): Promise<RunResult[]> {
+async function runScripts(
+    label: string,
+    configuration: Record<string, string>,
+    options: { timeoutMs?: number; calls?: [ScriptName, unknown[]][] } = {},
+): Promise<RunResult[]> {
     const logged = capturingConsole();
     const s = createSandbox(configuration, { console: logged.console, timeoutMs: options.timeoutMs ?? 10_000 });
     sandboxes.push(s);
@@ -224,7 +228,9 @@ describe("the custom-database scripts' error paths", () => {
             const timedOut = await runScripts("statement-timeout", scriptsConfig({ DB_STATEMENT_TIMEOUT_MS: "200" }), { calls: SCRIPT_CALLS.slice(0, 4) });
             expect(messages(timedOut).filter((m) => /57014/.test(m)).length).toBeGreaterThan(0);
             const logged = capturingConsole();
-            const s = createSandbox(scriptsConfig({ DB_POOL_MAX: "1", DB_CONNECT_TIMEOUT_MS: "200", DB_STATEMENT_TIMEOUT_MS: "600" }), { console: logged.console });
+            const s = createSandbox(scriptsConfig({ DB_POOL_MAX: "1", DB_CONNECT_TIMEOUT_MS: "200", DB_STATEMENT_TIMEOUT_MS: "600" }), {
+                console: logged.console,
+            });
             sandboxes.push(s);
             const burst = await Promise.all([s.run("verify", "leak.user@secrets.test"), s.run("get_user", "leak.user@secrets.test")]);
             for (const r of burst) record("pool: callback", r.args);
@@ -275,7 +281,12 @@ function loadSync(): LoadedAction {
     return loadAction(actionSpec("user-sync"), { timeLimitMs: 10_000, interceptModule: syncPools.interceptModule });
 }
 
-async function invoke(label: string, action: LoadedAction, secrets: Record<string, string | undefined>, user: Record<string, unknown> = {}): Promise<Invocation> {
+async function invoke(
+    label: string,
+    action: LoadedAction,
+    secrets: Record<string, string | undefined>,
+    user: Record<string, unknown> = {},
+): Promise<Invocation> {
     const event = postLoginEvent({ secrets, user: { user_id: "auth0|secrets-test", ...user } });
     const result = await action.invoke(event);
     for (const line of result.logs) record(`${label}: log`, line.text);
@@ -302,7 +313,9 @@ async function hostileHasura(): Promise<{ url: (path: string) => string; close: 
                     res.writeHead(500, { "content-type": "text/plain" }).end(echo);
                     return;
                 case "/graphql-errors":
-                    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ errors: [{ message: echo, extensions: { code: secret } }] }));
+                    res.writeHead(200, { "content-type": "application/json" }).end(
+                        JSON.stringify({ errors: [{ message: echo, extensions: { code: secret } }] }),
+                    );
                     return;
                 case "/not-json":
                     res.writeHead(200, { "content-type": "text/html" }).end(`<html>${echo}</html>`);
@@ -337,9 +350,17 @@ describe("the Actions' error paths", () => {
 
     it.each<[string, Record<string, string | undefined>, RegExp]>([
         ["a DB_URL that is not a URL", { DB_URL: `not a url ${SYNC_PASSWORD}` }, /DB_URL is not a valid postgres:\/\/ URL/],
-        ["a DB_URL with query parameters", { DB_URL: `${"postgres"}://u:${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db?password=${encodeURIComponent(SYNC_PASSWORD)}` }, /must not carry query parameters/],
+        [
+            "a DB_URL with query parameters",
+            { DB_URL: `${"postgres"}://u:${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db?password=${encodeURIComponent(SYNC_PASSWORD)}` },
+            /must not carry query parameters/,
+        ],
         ["a DB_URL of another scheme", { DB_URL: `mysql://u:${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db` }, /must start with postgres:\/\//],
-        ["a DB_URL with a malformed percent-escape", { DB_URL: `postgres://u:%ZZ${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db` }, /malformed percent-escape/],
+        [
+            "a DB_URL with a malformed percent-escape",
+            { DB_URL: `postgres://u:%ZZ${encodeURIComponent(SYNC_PASSWORD)}@127.0.0.1/db` },
+            /malformed percent-escape/,
+        ],
         ["a bad DB_SCHEMA", { DB_SCHEMA: `x"; --${SYNC_PASSWORD}` }, /DB_SCHEMA must be a lower-case Postgres identifier/],
         ["a bad timeout", { DB_CONNECT_TIMEOUT_MS: SYNC_PASSWORD }, /DB_CONNECT_TIMEOUT_MS must be a whole number/],
         ["a missing table", { DB_SCHEMA: "public" }, /relation "public\.profiles" does not exist/],
@@ -360,7 +381,11 @@ describe("the Actions' error paths", () => {
 
     it("user-sync, a wrong password", async (ctx) => {
         needs(ctx, "password-check");
-        const wrong = await invoke("sync wrong password", loadSync(), syncSecrets({ DB_URL: withCredentials(stack.db.url, stack.roles.sync.name, WRONG_PASSWORD) }));
+        const wrong = await invoke(
+            "sync wrong password",
+            loadSync(),
+            syncSecrets({ DB_URL: withCredentials(stack.db.url, stack.roles.sync.name, WRONG_PASSWORD) }),
+        );
         expect(logText(wrong)).toMatch(/28P01/);
     });
 
@@ -409,15 +434,27 @@ describe("the Actions' error paths", () => {
                 ["/hang", "200", /did not answer within 200 ms/],
             ];
             for (const [path, timeout, pattern] of cases) {
-                const result = await invoke(`hasura ${path}`, loadSync(), syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: hasura.url(path), HASURA_TIMEOUT_MS: timeout }));
+                const result = await invoke(
+                    `hasura ${path}`,
+                    loadSync(),
+                    syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: hasura.url(path), HASURA_TIMEOUT_MS: timeout }),
+                );
                 expect(logText(result)).toMatch(pattern);
             }
         } finally {
             await hasura.close();
         }
-        const refused = await invoke("hasura refused", loadSync(), syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: `http://127.0.0.1:${await closedPort()}/v1/graphql` }));
+        const refused = await invoke(
+            "hasura refused",
+            loadSync(),
+            syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: `http://127.0.0.1:${await closedPort()}/v1/graphql` }),
+        );
         expect(logText(refused)).toMatch(/cannot reach Hasura/);
-        const withCredentialsInUrl = await invoke("hasura url credentials", loadSync(), syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: `https://admin:${ADMIN_SECRET}@hasura.example/v1/graphql` }));
+        const withCredentialsInUrl = await invoke(
+            "hasura url credentials",
+            loadSync(),
+            syncSecrets({ SYNC_MODE: "hasura", HASURA_GRAPHQL_URL: `https://admin:${ADMIN_SECRET}@hasura.example/v1/graphql` }),
+        );
         expect(logText(withCredentialsInUrl)).toMatch(/must not contain credentials/);
     });
 
@@ -431,7 +468,9 @@ describe("the Actions' error paths", () => {
 
 /** Where a secret appears, by place and index of the secret, never by value. */
 function leaksIn(entries: { where: string; text: string }[]): string[] {
-    return entries.flatMap(({ where, text }) => needles.map((n, i) => (text.includes(n) ? `${where} holds secret #${i}` : null)).filter((x): x is string => x !== null));
+    return entries.flatMap(({ where, text }) =>
+        needles.map((n, i) => (text.includes(n) ? `${where} holds secret #${i}` : null)).filter((x): x is string => x !== null),
+    );
 }
 
 describe("everything logged, thrown or handed back", () => {
@@ -440,7 +479,10 @@ describe("everything logged, thrown or handed back", () => {
         expect(needles.length).toBeGreaterThanOrEqual(15);
         // An empty needle would be "found" everywhere: every one is a real value (support/leaks.ts).
         needles.forEach((n, i) => searchable(n, `secret #${i}`));
-        const canaries = [syncUrl, SYNC_PASSWORD, encodeURIComponent(SCRIPTS_PASSWORD), ADMIN_SECRET, WRONG_PASSWORD].map((secret, i) => ({ where: `canary ${i}`, text: `failed: (${secret})` }));
+        const canaries = [syncUrl, SYNC_PASSWORD, encodeURIComponent(SCRIPTS_PASSWORD), ADMIN_SECRET, WRONG_PASSWORD].map((secret, i) => ({
+            where: `canary ${i}`,
+            text: `failed: (${secret})`,
+        }));
         expect(leaksIn(canaries).map((l) => l.split(" holds")[0])).toEqual(expect.arrayContaining(canaries.map((c) => c.where)));
     });
 

@@ -17,7 +17,17 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SECRET_KEYS } from "../../infra/config/schema";
 
 const TOOL = "test/serialization/serialize-providers.ts";
-const TYPES = ["ClientConnections", "DatabaseSecurity", "ForeignDataWrapper", "ForeignTable", "ManagementApiToken", "Migrations", "SettingsGuard", "SupabaseThirdPartyAuth", "VaultSecret"];
+const TYPES = [
+    "ClientConnections",
+    "DatabaseSecurity",
+    "ForeignDataWrapper",
+    "ForeignTable",
+    "ManagementApiToken",
+    "Migrations",
+    "SettingsGuard",
+    "SupabaseThirdPartyAuth",
+    "VaultSecret",
+];
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString("hex")}:/@%`;
 const values = {
@@ -37,7 +47,12 @@ const work = mkdtempSync(join(tmpdir(), "secrets-serialized-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function runTool(): Promise<ChildRun> {
-    const pulumiConfig = Object.fromEntries(SECRET_KEYS.map((key) => [`auth0-postgres:${key}`, key === "postgresPassword" ? values.configPassword : key === "hasuraAdminSecret" ? values.adminSecret : values.clientSecret]));
+    const pulumiConfig = Object.fromEntries(
+        SECRET_KEYS.map((key) => [
+            `auth0-postgres:${key}`,
+            key === "postgresPassword" ? values.configPassword : key === "hasuraAdminSecret" ? values.adminSecret : values.clientSecret,
+        ]),
+    );
     return runNode(["-r", "ts-node/register", TOOL, work], {
         env: {
             TS_NODE_PROJECT: "tsconfig.json",

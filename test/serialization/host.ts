@@ -101,7 +101,8 @@ async function migrations(): Promise<Record<string, unknown>> {
     const m2 = m("002_b", `CREATE TABLE ${schema}.b (id int)`, `DROP TABLE ${schema}.b`);
     const m1Edited = m("001_a", `CREATE TABLE ${schema}.a (id bigint)`, `DROP TABLE ${schema}.a`);
     const inputs = (list: unknown[], allowDataLoss = false) => ({ connection: connection(), schema, migrations: list, allowDataLoss });
-    const tables = async () => (await sql("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])).map((r) => r.table_name);
+    const tables = async () =>
+        (await sql("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema])).map((r) => r.table_name);
 
     const check = await p.check({}, inputs([m1]));
     const created = await p.create(inputs([m1]));
@@ -254,7 +255,9 @@ async function foreignData(): Promise<Record<string, unknown>> {
     const fdwRead = await fdwP.read(fdw.id, fdw.outs);
     const fdwUpdated = await fdwP.update(fdw.id, fdw.outs, fdwInputs);
 
-    await sql(`CREATE SERVER host_server FOREIGN DATA WRAPPER host_wrapper OPTIONS (url 'https://t.example/api/v2/users', api_key_id '00000000-0000-4000-8000-000000000009')`);
+    await sql(
+        `CREATE SERVER host_server FOREIGN DATA WRAPPER host_wrapper OPTIONS (url 'https://t.example/api/v2/users', api_key_id '00000000-0000-4000-8000-000000000009')`,
+    );
     await sql("CREATE SCHEMA IF NOT EXISTS auth0");
     const tableInputs = {
         connection: connection(),

@@ -21,7 +21,13 @@ async function main(): Promise<void> {
     const sf = await pulumi.runtime.serializeFunction(() => usersTableAdoptionProvider, { allowSecrets: true });
     writeFileSync(join(outDir, "UsersTableAdoption.js"), sf.text);
     const requires = [...new Set([...sf.text.matchAll(/require\("([^"]*)"\)/g)].map((m) => m[1]!))].sort();
-    const report = { exportName: sf.exportName, containsSecrets: sf.containsSecrets, requires, leaks: forbidden.filter((v) => sf.text.includes(v)).length, bytes: sf.text.length };
+    const report = {
+        exportName: sf.exportName,
+        containsSecrets: sf.containsSecrets,
+        requires,
+        leaks: forbidden.filter((v) => sf.text.includes(v)).length,
+        bytes: sf.text.length,
+    };
     process.stdout.write(`REPORT ${JSON.stringify(report)}\n`);
 }
 

@@ -140,17 +140,51 @@ async function underMocks(texts: Record<string, string>, forbidden: string[]) {
     // Inputs with a password of their own: it must reach the resource's inputs, never the provider text.
     const inputPassword = `input-password-${randomBytes(9).toString("hex")}`;
     forbidden.push(inputPassword);
-    const connection: PgConnectionInfo = { host: "db.example", port: 5432, database: "postgres", user: "postgres", password: inputPassword, sslMode: "require" };
+    const connection: PgConnectionInfo = {
+        host: "db.example",
+        port: 5432,
+        database: "postgres",
+        user: "postgres",
+        password: inputPassword,
+        sslMode: "require",
+    };
     const up = "CREATE TABLE app.a (id int)";
     const migrations = new Migrations("m", { connection, schema: "app", migrations: [{ id: "001_a", up, down: "", checksum: checksum(up) }] });
     const secret = new VaultSecret("v", { connection, name: "n", secret: "vault-value" });
     const fdw = new ForeignDataWrapper("w", { connection, name: "auth0_wrapper", handler: "extensions.h", validator: "extensions.v" });
-    const table = new ForeignTable("t", { connection, schema: "auth0", name: "users", server: "s", columns: [{ name: "email", type: "text" }], options: { object: "users" } });
+    const table = new ForeignTable("t", {
+        connection,
+        schema: "auth0",
+        name: "users",
+        server: "s",
+        columns: [{ name: "email", type: "text" }],
+        options: { object: "users" },
+    });
     const security = new DatabaseSecurity("s", { connection, model: securityModel("app", { scripts: "p_scripts", sync: "p_sync", app: "p_app_reader" }) });
-    const guard = new SettingsGuard("g", { settings: [{ key: "p:postgres.schema", value: "app", consequence: "c", instead: "i" }], allowDataLoss: false, allowDataLossKey: "p:allowDataLoss" });
-    const tpa = new SupabaseThirdPartyAuth("a", { projectRef: "abcdefghijklmnopqrst", accessToken: "sbp_mock_access_token_value", oidcIssuerUrl: "https://t.example/" });
-    const clients = new ClientConnections("c", { domain: "t.example", clientId: "c", clientSecret: "deploy-secret-value", clientIds: ["spa"], allowedConnections: ["users"] });
-    const token = new ManagementApiToken("k", { tokenUrl: "https://t.example/oauth/token", clientId: "c", clientSecret: "client-secret-value", audience: "https://t.example/api/v2/", refreshBeforeSeconds: 60 });
+    const guard = new SettingsGuard("g", {
+        settings: [{ key: "p:postgres.schema", value: "app", consequence: "c", instead: "i" }],
+        allowDataLoss: false,
+        allowDataLossKey: "p:allowDataLoss",
+    });
+    const tpa = new SupabaseThirdPartyAuth("a", {
+        projectRef: "abcdefghijklmnopqrst",
+        accessToken: "sbp_mock_access_token_value",
+        oidcIssuerUrl: "https://t.example/",
+    });
+    const clients = new ClientConnections("c", {
+        domain: "t.example",
+        clientId: "c",
+        clientSecret: "deploy-secret-value",
+        clientIds: ["spa"],
+        allowedConnections: ["users"],
+    });
+    const token = new ManagementApiToken("k", {
+        tokenUrl: "https://t.example/oauth/token",
+        clientId: "c",
+        clientSecret: "client-secret-value",
+        audience: "https://t.example/api/v2/",
+        refreshBeforeSeconds: 60,
+    });
 
     const outputs = {
         Migrations: await valueOf(migrations.applied),

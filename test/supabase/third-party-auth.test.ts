@@ -56,7 +56,9 @@ describe("SupabaseThirdPartyAuth", () => {
         const { id, outs } = await provider.create!(inputs({ projectRef: OTHER }));
         const stored = api.projects.get(OTHER)!;
         stored[0]!.oidc_issuer_url = "https://someone-else.eu.auth0.com/";
-        expect(((await provider.read!(id, outs as ThirdPartyAuthOutputs)).props as ThirdPartyAuthOutputs).oidcIssuerUrl).toBe("https://someone-else.eu.auth0.com/");
+        expect(((await provider.read!(id, outs as ThirdPartyAuthOutputs)).props as ThirdPartyAuthOutputs).oidcIssuerUrl).toBe(
+            "https://someone-else.eu.auth0.com/",
+        );
         stored.splice(0);
         expect(await provider.read!(id, outs as ThirdPartyAuthOutputs)).toEqual({});
         // Already gone is not an error on delete.
@@ -76,7 +78,11 @@ describe("SupabaseThirdPartyAuth", () => {
 
     it("a new issuer or project is a replace (delete first), a rotated token only an update", async () => {
         const olds = { ...inputs(), integrationId: "x", type: "auth0" };
-        expect(await provider.diff!("x", olds, inputs({ oidcIssuerUrl: "https://acme.eu.auth0.com/" }))).toEqual({ changes: true, replaces: ["oidcIssuerUrl"], deleteBeforeReplace: true });
+        expect(await provider.diff!("x", olds, inputs({ oidcIssuerUrl: "https://acme.eu.auth0.com/" }))).toEqual({
+            changes: true,
+            replaces: ["oidcIssuerUrl"],
+            deleteBeforeReplace: true,
+        });
         expect(await provider.diff!("x", olds, inputs({ accessToken: "sbp_rotated" }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
         expect((await provider.diff!("x", olds, inputs())).changes).toBe(false);
     });
@@ -92,7 +98,9 @@ describe("SupabaseThirdPartyAuth", () => {
     it("fails clearly, without the token: a wrong token, an unknown project, a rate limit past the bound", async () => {
         const wrong = await failure(provider.create!(inputs({ accessToken: "sbp_not_the_token" })));
         expect(wrong).toBe(`SupabaseThirdPartyAuth ${REF}: list: HTTP 401 Unauthorized`);
-        expect(await failure(provider.create!(inputs({ projectRef: "zzzzzzzzzzzzzzzzzzzz" })))).toBe("SupabaseThirdPartyAuth zzzzzzzzzzzzzzzzzzzz: list: HTTP 404 Project not found");
+        expect(await failure(provider.create!(inputs({ projectRef: "zzzzzzzzzzzzzzzzzzzz" })))).toBe(
+            "SupabaseThirdPartyAuth zzzzzzzzzzzzzzzzzzzz: list: HTTP 404 Project not found",
+        );
         api.rateLimitNext(5, "0");
         const limited = await failure(provider.create!(inputs()));
         expect(limited).toBe(`SupabaseThirdPartyAuth ${REF}: list: HTTP 429 Too many requests after 3 attempts (retry bound reached)`);
@@ -101,7 +109,10 @@ describe("SupabaseThirdPartyAuth", () => {
     });
 
     it("check names each bad input, never the token, and prints no value", async () => {
-        const res = await provider.check!({} as ThirdPartyAuthInputs, { apiUrl: "http://api.supabase.com", projectRef: "ABC", accessToken: "", oidcIssuerUrl: "http://acme.eu.auth0.com" } as ThirdPartyAuthInputs);
+        const res = await provider.check!(
+            {} as ThirdPartyAuthInputs,
+            { apiUrl: "http://api.supabase.com", projectRef: "ABC", accessToken: "", oidcIssuerUrl: "http://acme.eu.auth0.com" } as ThirdPartyAuthInputs,
+        );
         expect(res.failures?.map(failedProperty)).toEqual(["apiUrl", "projectRef", "accessToken", "oidcIssuerUrl"]);
         expect((await provider.check!({} as ThirdPartyAuthInputs, inputs())).failures).toEqual([]);
     });

@@ -66,7 +66,16 @@ export interface PostLoginEvent {
         user_agent: string;
         query: Record<string, unknown>;
         body: Record<string, unknown>;
-        geoip: { cityName?: string; continentCode?: string; countryCode?: string; countryCode3?: string; countryName?: string; latitude?: number; longitude?: number; timeZone?: string };
+        geoip: {
+            cityName?: string;
+            continentCode?: string;
+            countryCode?: string;
+            countryCode3?: string;
+            countryName?: string;
+            latitude?: number;
+            longitude?: number;
+            timeZone?: string;
+        };
     };
     resource_server?: { identifier: string };
     stats: { logins_count: number };
@@ -139,7 +148,16 @@ export function postLoginEvent(overrides: EventOverrides = {}): PostLoginEvent {
             user_agent: "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
             query: { audience: "https://api.example.com", scope: "openid profile email" },
             body: {},
-            geoip: { cityName: "London", continentCode: "EU", countryCode: "GB", countryCode3: "GBR", countryName: "United Kingdom", latitude: 51.5, longitude: -0.12, timeZone: "Europe/London" },
+            geoip: {
+                cityName: "London",
+                continentCode: "EU",
+                countryCode: "GB",
+                countryCode3: "GBR",
+                countryName: "United Kingdom",
+                latitude: 51.5,
+                longitude: -0.12,
+                timeZone: "Europe/London",
+            },
             ...overrides.request,
         },
         resource_server: overrides.resource_server ?? { identifier: "https://api.example.com" },
@@ -196,7 +214,11 @@ export function recordingApi(): RecordingApi {
             return api;
         };
     api.access = { deny: record("access.deny") };
-    api.accessToken = { setCustomClaim: record("accessToken.setCustomClaim"), addScope: record("accessToken.addScope"), removeScope: record("accessToken.removeScope") };
+    api.accessToken = {
+        setCustomClaim: record("accessToken.setCustomClaim"),
+        addScope: record("accessToken.addScope"),
+        removeScope: record("accessToken.removeScope"),
+    };
     api.idToken = { setCustomClaim: record("idToken.setCustomClaim") };
     api.user = { setUserMetadata: record("user.setUserMetadata"), setAppMetadata: record("user.setAppMetadata") };
     return { api, calls };
@@ -255,7 +277,10 @@ function makeRequire(spec: ActionSpec, required: string[], intercept: LoadOption
     for (const [name, version] of declared) {
         const manifest = JSON.parse(readFileSync(projectRequire.resolve(`${name}/package.json`), "utf8")) as { version: string };
         if (manifest.version !== version) {
-            throw new ActionLoadError(spec.key, `declares ${name}@${version} but node_modules has ${name}@${manifest.version}; the tests would not run what Auth0 installs`);
+            throw new ActionLoadError(
+                spec.key,
+                `declares ${name}@${version} but node_modules has ${name}@${manifest.version}; the tests would not run what Auth0 installs`,
+            );
         }
     }
     return (name: string) => {
@@ -282,11 +307,13 @@ export function loadAction(spec: ActionSpec, options: LoadOptions = {}): LoadedA
     const timeLimitMs = options.timeLimitMs ?? AUTH0_TIME_LIMIT_MS;
     const allLogs: LogLine[] = [];
     let sink: LogLine[] | null = null;
-    const write = (level: LogLine["level"]) => (...args: unknown[]) => {
-        const line = { level, text: format(...args) };
-        allLogs.push(line);
-        sink?.push(line);
-    };
+    const write =
+        (level: LogLine["level"]) =>
+        (...args: unknown[]) => {
+            const line = { level, text: format(...args) };
+            allLogs.push(line);
+            sink?.push(line);
+        };
     const console = { log: write("log"), info: write("info"), warn: write("warn"), error: write("error"), debug: write("debug") };
 
     const context = vm.createContext(

@@ -215,7 +215,8 @@ export function createSandbox(configuration: Record<string, string>, options: Sa
     const texts = customDbScripts(scriptModules);
     const functions = new Map<ScriptName, (...args: unknown[]) => unknown>();
     const compiled = (name: ScriptName) => {
-        if (!(SCRIPT_NAMES as readonly string[]).includes(name)) throw new Error(`unknown custom-database script ${JSON.stringify(name)} (known: ${SCRIPT_NAMES.join(", ")})`);
+        if (!(SCRIPT_NAMES as readonly string[]).includes(name))
+            throw new Error(`unknown custom-database script ${JSON.stringify(name)} (known: ${SCRIPT_NAMES.join(", ")})`);
         let fn = functions.get(name);
         if (!fn) {
             // The uploaded text as an expression: a function declaration evaluates to the function.

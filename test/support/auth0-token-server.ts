@@ -56,7 +56,8 @@ export async function startTokenServer(client: Client): Promise<TokenServer> {
         if (b.client_id !== client.clientId || b.client_secret !== client.clientSecret) {
             return json(res, 401, { error: "access_denied", error_description: "Unauthorized" });
         }
-        if (b.audience !== client.audience) return json(res, 403, { error: "access_denied", error_description: `Service not enabled within domain: ${String(b.audience)}` });
+        if (b.audience !== client.audience)
+            return json(res, 403, { error: "access_denied", error_description: `Service not enabled within domain: ${String(b.audience)}` });
         const token = `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString("base64url")}.${randomBytes(16).toString("base64url")}`;
         issued.push(token);
         json(res, 200, { access_token: token, expires_in: client.expiresIn ?? 86_400, scope: "read:users read:user_idp_tokens", token_type: "Bearer" });

@@ -37,13 +37,17 @@ export function missingFeature(caps: ServerCapabilities, feature: Feature): stri
     const version = caps.version.split(" ")[0];
     switch (feature) {
         case "builtin-locale":
-            return caps.versionNum >= BUILTIN_LOCALE_VERSION_NUM ? undefined : `needs the builtin locale provider (C.UTF-8) of PostgreSQL 17; the server at DATABASE_URL is PostgreSQL ${version}`;
+            return caps.versionNum >= BUILTIN_LOCALE_VERSION_NUM
+                ? undefined
+                : `needs the builtin locale provider (C.UTF-8) of PostgreSQL 17; the server at DATABASE_URL is PostgreSQL ${version}`;
         case "password-check":
             return caps.checksPasswords
                 ? undefined
                 : `needs a server that refuses a wrong password; the server at DATABASE_URL (PostgreSQL ${version}) let a role in with a wrong one (a "trust" line in pg_hba.conf)`;
         case "no-tls":
-            return caps.offersTls ? `needs a server without TLS, so that demanding TLS is refused; the server at DATABASE_URL (PostgreSQL ${version}) has ssl = on` : undefined;
+            return caps.offersTls
+                ? `needs a server without TLS, so that demanding TLS is refused; the server at DATABASE_URL (PostgreSQL ${version}) has ssl = on`
+                : undefined;
     }
 }
 
@@ -51,8 +55,10 @@ export const FEATURES: readonly Feature[] = ["builtin-locale", "password-check",
 
 /** Why the tests cannot run against this server at all; undefined when they can. */
 export function unsupportedServer(server: { versionNum: number; version: string; superuser: boolean; user: string }): string | undefined {
-    if (server.versionNum < MIN_VERSION_NUM) return `DATABASE_URL points at PostgreSQL ${server.version}; the tests need PostgreSQL 15 or later (17, as Supabase runs, for every test to run)`;
-    if (!server.superuser) return `DATABASE_URL logs in as "${server.user}", which is not a superuser; the tests create databases, roles and the Supabase fixture, so they need one`;
+    if (server.versionNum < MIN_VERSION_NUM)
+        return `DATABASE_URL points at PostgreSQL ${server.version}; the tests need PostgreSQL 15 or later (17, as Supabase runs, for every test to run)`;
+    if (!server.superuser)
+        return `DATABASE_URL logs in as "${server.user}", which is not a superuser; the tests create databases, roles and the Supabase fixture, so they need one`;
     return undefined;
 }
 
@@ -152,7 +158,9 @@ export async function prepareServer(url: string): Promise<PreparedServer> {
             const release = async () => {
                 // A test file that died before its teardown leaves a database the role owns: say so, do not fail the run.
                 await drop().catch((err: unknown) =>
-                    process.stderr.write(`note: the test role ${role} was not dropped (${err instanceof Error ? err.message : String(err)}); its login expires at ${validUntil}\n`),
+                    process.stderr.write(
+                        `note: the test role ${role} was not dropped (${err instanceof Error ? err.message : String(err)}); its login expires at ${validUntil}\n`,
+                    ),
                 );
             };
             return { url: withCredentials(url, role, password), capabilities, role, release };

@@ -42,7 +42,13 @@ export async function hashMatches(row: UserRow, password: string): Promise<boole
 }
 
 export interface CapturedConsole {
-    console: { log: (...a: unknown[]) => void; info: (...a: unknown[]) => void; warn: (...a: unknown[]) => void; error: (...a: unknown[]) => void; debug: (...a: unknown[]) => void };
+    console: {
+        log: (...a: unknown[]) => void;
+        info: (...a: unknown[]) => void;
+        warn: (...a: unknown[]) => void;
+        error: (...a: unknown[]) => void;
+        debug: (...a: unknown[]) => void;
+    };
     lines: string[];
 }
 

@@ -21,7 +21,8 @@ export function configFor(stack: StackDatabase, overrides: Partial<ScriptConfigu
 
 /** Fails when a value handed back by a script holds a password, a hash or the database credentials. */
 export function secretsIn(value: unknown, stack: StackDatabase, extra: string[] = []): string[] {
-    const text = typeof value === "string" ? value : JSON.stringify(value, (_k, v: unknown) => (isError(v) ? { ...v, name: v.name, message: v.message } : v)) ?? "";
+    const text =
+        typeof value === "string" ? value : (JSON.stringify(value, (_k, v: unknown) => (isError(v) ? { ...v, name: v.name, message: v.message } : v)) ?? "");
     const needles = [stack.roles.scripts.password, stack.urlFor("scripts"), "password_hash", "$2a$", "$2b$", "$2y$", ...extra];
     return needles.filter((n) => n && text.includes(n));
 }

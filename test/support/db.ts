@@ -110,7 +110,13 @@ export interface StackDatabase {
 export async function createStackDatabase(
     serverUrl: string,
     label: string,
-    options: { foreignTables?: string[]; statementTimeoutMs?: number; unicodeLocale?: boolean; dedicatedDatabase?: boolean; supabaseAuthenticated?: boolean } = {},
+    options: {
+        foreignTables?: string[];
+        statementTimeoutMs?: number;
+        unicodeLocale?: boolean;
+        dedicatedDatabase?: boolean;
+        supabaseAuthenticated?: boolean;
+    } = {},
 ): Promise<StackDatabase> {
     const db = await createTestDatabase(serverUrl, label, { unicodeLocale: options.unicodeLocale });
     return await deployStack(serverUrl, db, db.url, label, options);
@@ -158,9 +164,7 @@ export async function deployStack(
     };
     if (model.supabaseAuthenticated) await query(serverUrl, SUPABASE_API_ROLES_SQL);
     const specs = roleSpecs(model);
-    const roles = Object.fromEntries(
-        specs.map((s) => [s.key, { ...s, password: randomBytes(18).toString("base64url") }]),
-    ) as StackDatabase["roles"];
+    const roles = Object.fromEntries(specs.map((s) => [s.key, { ...s, password: randomBytes(18).toString("base64url") }])) as StackDatabase["roles"];
     const names = Object.fromEntries(specs.map((s) => [s.key, s.name])) as Record<RoleKey, string>;
 
     for (const r of Object.values(roles)) {
@@ -177,7 +181,10 @@ export async function deployStack(
     await client.connect();
     try {
         await applyMigrations(client, model.schema, migrations, rolePrefix);
-        await applySecurity(client, securityModel(model.schema, names, options.definerFunctions ?? [], model.supabaseAuthenticated ? [SUPABASE_AUTHENTICATED_ROLE] : []));
+        await applySecurity(
+            client,
+            securityModel(model.schema, names, options.definerFunctions ?? [], model.supabaseAuthenticated ? [SUPABASE_AUTHENTICATED_ROLE] : []),
+        );
     } finally {
         await client.end();
     }

@@ -56,7 +56,10 @@ export function pathSteps(path: string): PathStep[] {
 export function osUser(name: string): OsUser {
     try {
         const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim());
-        const gids = execFileSync("id", ["-G", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).map(Number);
+        const gids = execFileSync("id", ["-G", name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })
+            .trim()
+            .split(/\s+/)
+            .map(Number);
         return { name, uid, gids };
     } catch {
         return { name, uid: -1, gids: [] };
@@ -80,7 +83,13 @@ function describe(step: PathStep): string {
  * must reach the temp dir (where the data directory and the copy go) whatever happens, and the
  * binaries where npm put them, or else a copy.
  */
-export function planBinaries(input: { root: boolean; user: OsUser; tmp: string; tmpBlocked: PathStep | undefined; binaryBlocked: PathStep | undefined }): BinariesPlan {
+export function planBinaries(input: {
+    root: boolean;
+    user: OsUser;
+    tmp: string;
+    tmpBlocked: PathStep | undefined;
+    binaryBlocked: PathStep | undefined;
+}): BinariesPlan {
     if (!input.root) return { kind: "in-place" };
     if (input.tmpBlocked) {
         return {

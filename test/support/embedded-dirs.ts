@@ -116,7 +116,10 @@ function waitGone(pid: number, ms: number): boolean {
 export function stopServerSync(dataDir: string): void {
     const pid = serverPid(dataDir);
     if (pid === undefined) return;
-    for (const [signal, ms] of [["SIGQUIT", 5_000], ["SIGKILL", 2_000]] as const) {
+    for (const [signal, ms] of [
+        ["SIGQUIT", 5_000],
+        ["SIGKILL", 2_000],
+    ] as const) {
         try {
             process.kill(pid, signal);
         } catch {

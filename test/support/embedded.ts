@@ -81,7 +81,10 @@ const TLS_KEY_FILE = "server.key";
  */
 function writeTlsFiles(databaseDir: string, tls: NonNullable<StartOptions["tls"]>): void {
     const { uid, gid } = statSync(databaseDir);
-    for (const [file, text, mode] of [[TLS_CERT_FILE, tls.certPem, 0o644], [TLS_KEY_FILE, tls.keyPem, 0o600]] as const) {
+    for (const [file, text, mode] of [
+        [TLS_CERT_FILE, tls.certPem, 0o644],
+        [TLS_KEY_FILE, tls.keyPem, 0o600],
+    ] as const) {
         const path = join(databaseDir, file);
         writeFileSync(path, text, { mode });
         chmodSync(path, mode);
@@ -144,9 +147,12 @@ export async function startPostgres(options: StartOptions = {}): Promise<Running
         createPostgresUser: root,
         initdbFlags: ["--encoding=UTF8", "--locale=C"],
         postgresFlags: [
-            "-c", `listen_addresses=${(options.listenAddresses ?? ["127.0.0.1"]).join(",")}`,
-            "-c", "max_connections=300",
-            "-c", "fsync=off",
+            "-c",
+            `listen_addresses=${(options.listenAddresses ?? ["127.0.0.1"]).join(",")}`,
+            "-c",
+            "max_connections=300",
+            "-c",
+            "fsync=off",
             ...(options.tls ? ["-c", "ssl=on", "-c", `ssl_cert_file=${TLS_CERT_FILE}`, "-c", `ssl_key_file=${TLS_KEY_FILE}`] : []),
         ],
         onLog: (message: unknown) => options.log?.(String(message)),

@@ -8,7 +8,9 @@ import { expect } from "vitest";
 
 /** `value`, after checking that it is a non-empty string (the test fails, naming `what`, when not). */
 export function searchable(value: unknown, what: string): string {
-    expect(typeof value === "string" && value.length > 0, `${what}: the value to search for is empty, so the search could not tell a leak from none`).toBe(true);
+    expect(typeof value === "string" && value.length > 0, `${what}: the value to search for is empty, so the search could not tell a leak from none`).toBe(
+        true,
+    );
     return value as string;
 }
 

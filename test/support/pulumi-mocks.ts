@@ -238,7 +238,11 @@ export function fakeSecrets(stack: string): Record<SecretKey, string> {
 }
 
 /** Loads a committed stack file into the runtime's config, with fake secrets set as secrets. */
-export function loadStackConfig(project: string, stack: string, overrides: { values?: Record<string, unknown>; secrets?: Partial<Record<SecretKey, string>> } = {}): Record<string, string> {
+export function loadStackConfig(
+    project: string,
+    stack: string,
+    overrides: { values?: Record<string, unknown>; secrets?: Partial<Record<SecretKey, string>> } = {},
+): Record<string, string> {
     const file = join(__dirname, "..", "..", "stacks", `Pulumi.${stack}.yaml`);
     const doc = yaml.load(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     const all: Record<string, string> = {};
@@ -364,4 +368,3 @@ export function urnsOf(run: MockRun, resource: RecordedResource, memo = new Map<
     memo.set(resource.urn, out);
     return out;
 }
-

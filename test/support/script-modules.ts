@@ -73,7 +73,10 @@ export function stackScriptModules(stack: string): ScriptModuleVersions {
     const file = join(STACKS_DIR, `Pulumi.${stack}.yaml`);
     const doc = yaml.load(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | undefined;
     const parsed = rawConfigSchema.shape.customDb.safeParse(doc?.config?.[`${PROJECT}:customDb`] ?? undefined);
-    if (!parsed.success) throw new Error(`stacks/Pulumi.${stack}.yaml: ${PROJECT}:customDb is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+        throw new Error(
+            `stacks/Pulumi.${stack}.yaml: ${PROJECT}:customDb is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
     return parsed.data.modules;
 }
 

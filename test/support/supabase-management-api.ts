@@ -72,7 +72,8 @@ export async function startSupabaseApi(token: string, refs: string[]): Promise<S
         }
         if (req.method === "POST" && !id) {
             const b = (await bodyOf(req)) as { oidc_issuer_url?: unknown } | undefined;
-            if (typeof b?.oidc_issuer_url !== "string" || !b.oidc_issuer_url.startsWith("https://")) return send(res, 400, { message: "oidc_issuer_url must be an https URL" });
+            if (typeof b?.oidc_issuer_url !== "string" || !b.oidc_issuer_url.startsWith("https://"))
+                return send(res, 400, { message: "oidc_issuer_url must be an https URL" });
             const now = new Date().toISOString();
             const created: StoredIntegration = {
                 id: randomUUID(),

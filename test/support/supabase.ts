@@ -22,7 +22,18 @@ import { foreignDataWrapperProvider, foreignTableProvider, vaultSecretProvider }
 import { FOREIGN_COLUMN_TYPES } from "../../infra/dynamic/fdw-table";
 import { AUTH0_FOREIGN_TABLES } from "../../infra/postgres/foreign-data";
 import { ident, readerFunctionName } from "../../infra/postgres/privileges";
-import { createTestDatabase, deployStack, FIXTURE_SQL, query, StackDatabase, TestDatabase, uniqueRolePrefix, withCredentials, withDatabase, SUPABASE_API_ROLES_SQL } from "./db";
+import {
+    createTestDatabase,
+    deployStack,
+    FIXTURE_SQL,
+    query,
+    StackDatabase,
+    TestDatabase,
+    uniqueRolePrefix,
+    withCredentials,
+    withDatabase,
+    SUPABASE_API_ROLES_SQL,
+} from "./db";
 
 /** The Wrappers version the fixture reports unless told otherwise. */
 export const FIXTURE_WRAPPERS_VERSION = "0.5.0";
@@ -94,7 +105,10 @@ export async function createAuth0Wrapper(db: SupabaseDatabase, wrapper: string):
 
 /** Makes the fixture report another installed Wrappers version (superuser only: it edits pg_extension). */
 export async function pretendWrappersVersion(db: TestDatabase, version: string): Promise<void> {
-    await query(db.url, `SET allow_system_table_mods = on; UPDATE pg_catalog.pg_extension SET extversion = '${version.replace(/'/g, "''")}' WHERE extname = 'wrappers'`);
+    await query(
+        db.url,
+        `SET allow_system_table_mods = on; UPDATE pg_catalog.pg_extension SET extversion = '${version.replace(/'/g, "''")}' WHERE extname = 'wrappers'`,
+    );
 }
 
 function apiName(db: TestDatabase): string {
@@ -119,7 +133,7 @@ export async function serveAuth0Users(db: SupabaseDatabase, serverUrl: string, s
         await query(serverUrl, `CREATE DATABASE ${ident(api)} TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'C'`);
         await query(serverUrl, `CREATE ROLE ${ident(api)} LOGIN NOSUPERUSER PASSWORD '${password}'`);
         const u = new URL(serverUrl);
-        await query(db.url, "INSERT INTO extensions.supabase_fixture_api (host, port, dbname, \"user\", password) VALUES ($1, $2, $3, $4, $5)", [
+        await query(db.url, 'INSERT INTO extensions.supabase_fixture_api (host, port, dbname, "user", password) VALUES ($1, $2, $3, $4, $5)', [
             u.hostname,
             Number(u.port || 5432),
             api,
@@ -237,7 +251,12 @@ export async function createSupabaseStackDatabase(serverUrl: string, label: stri
             definerFunctions: AUTH0_FOREIGN_TABLES.map((t) => ({ schema: fd.schema, name: readerFunctionName(t) })),
             beforeGrants: async () => {
                 await serveAuth0Users(supabase, serverUrl, fd.schema, options.users ?? []);
-                const secret = await vaultSecretProvider.create({ connection: admin, name: fd.vaultSecret, description: "test", secret: `mgmt-token-${randomBytes(16).toString("hex")}` });
+                const secret = await vaultSecretProvider.create({
+                    connection: admin,
+                    name: fd.vaultSecret,
+                    description: "test",
+                    secret: `mgmt-token-${randomBytes(16).toString("hex")}`,
+                });
                 vaultSecretId = secret.id;
                 const extension = { name: "wrappers", minVersion: WRAPPERS_MIN_VERSION, reason: WRAPPERS_MIN_VERSION_REASON };
                 await foreignDataWrapperProvider.create({

@@ -36,7 +36,10 @@ function openssl(dir: string, args: string[]): void {
         execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
     } catch (err) {
         const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-        if (e.code === "ENOENT") throw new Error("the TLS tests and the latency benchmark need the `openssl` command on the PATH (OpenSSL 1.1+ or LibreSSL 3+) to sign their test certificates");
+        if (e.code === "ENOENT")
+            throw new Error(
+                "the TLS tests and the latency benchmark need the `openssl` command on the PATH (OpenSSL 1.1+ or LibreSSL 3+) to sign their test certificates",
+            );
         throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString().trim() ?? e.message}`);
     }
 }
@@ -68,7 +71,24 @@ export function createCertificateAuthority(commonName: string): CertificateAutho
     const certPem = inTempDir((dir) => {
         writeFileSync(join(dir, "ca.key"), keyPem, { mode: 0o600 });
         writeFileSync(join(dir, "req.cnf"), REQ_CONFIG);
-        openssl(dir, ["req", "-x509", "-new", "-key", "ca.key", "-subj", `/CN=${commonName}`, "-days", "3650", "-sha256", "-config", "req.cnf", "-extensions", "ca", "-out", "ca.crt"]);
+        openssl(dir, [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            `/CN=${commonName}`,
+            "-days",
+            "3650",
+            "-sha256",
+            "-config",
+            "req.cnf",
+            "-extensions",
+            "ca",
+            "-out",
+            "ca.crt",
+        ]);
         return readFileSync(join(dir, "ca.crt"), "utf8");
     });
     if (!new X509Certificate(certPem).ca) throw new Error("openssl made a certificate authority that is not marked as one");
@@ -97,8 +117,23 @@ export function createCertificateAuthority(commonName: string): CertificateAutho
                 );
                 openssl(dir, ["req", "-new", "-key", "server.key", "-subj", `/CN=${cn}`, "-config", "req.cnf", "-out", "server.csr"]);
                 openssl(dir, [
-                    "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-                    "-set_serial", `0x${randomBytes(12).toString("hex")}`, "-days", "825", "-sha256", "-extfile", "server.ext", "-out", "server.crt",
+                    "x509",
+                    "-req",
+                    "-in",
+                    "server.csr",
+                    "-CA",
+                    "ca.crt",
+                    "-CAkey",
+                    "ca.key",
+                    "-set_serial",
+                    `0x${randomBytes(12).toString("hex")}`,
+                    "-days",
+                    "825",
+                    "-sha256",
+                    "-extfile",
+                    "server.ext",
+                    "-out",
+                    "server.crt",
                 ]);
                 return readFileSync(join(dir, "server.crt"), "utf8");
             });

@@ -105,7 +105,9 @@ describe("the custom-database scripts (uploaded text, Auth0 sandbox)", () => {
 
     it("verify-full with another CA is refused: the certificate is not signed by a CA of DB_CA_CERT", async () => {
         const { err } = await scripts("verify-full", { caPem: wrongCa.certPem }).run("get_user", "tls@example.com");
-        expect((err as Error).message).toMatch(/^get_user failed: TLS to the database failed: the server's certificate is not signed by a CA of DB_CA_CERT .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE: /);
+        expect((err as Error).message).toMatch(
+            /^get_user failed: TLS to the database failed: the server's certificate is not signed by a CA of DB_CA_CERT .*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE: /,
+        );
     });
 
     it("verify-full without a CA trusts only public CAs, so a private CA's server is refused", async () => {
@@ -174,7 +176,9 @@ describe("the user-sync Action (uploaded code, Action runner)", () => {
     it("a host the certificate does not name: refused under verify-full, accepted under verify-ca", async (ctx) => {
         needsOtherAddress(ctx);
         const full = await sync({ DB_SSL: "verify-full", DB_CA_CERT: ca.certPem })("auth0|tls-3", OTHER_ADDRESS);
-        expect(full.logs.map((l) => l.text).join("\n")).toMatch(/TLS: the server's certificate does not name the host of DB_URL .*ERR_TLS_CERT_ALTNAME_INVALID/);
+        expect(full.logs.map((l) => l.text).join("\n")).toMatch(
+            /TLS: the server's certificate does not name the host of DB_URL .*ERR_TLS_CERT_ALTNAME_INVALID/,
+        );
         expect(await profileOf("auth0|tls-3")).toBeUndefined();
         const chainOnly = await sync({ DB_SSL: "verify-ca", DB_CA_CERT: ca.certPem })("auth0|tls-3", OTHER_ADDRESS);
         expect(chainOnly.logs).toEqual([]);
@@ -205,7 +209,8 @@ describe("a dynamic provider (Migrations, reading the ledger through withClient)
             ...overrides,
         };
     }
-    const read = (c: PgConnectionInfo) => migrationsProvider.read!(stack.schema, { connection: c, schema: stack.schema, migrations: stack.migrations, applied: [] });
+    const read = (c: PgConnectionInfo) =>
+        migrationsProvider.read!(stack.schema, { connection: c, schema: stack.schema, migrations: stack.migrations, applied: [] });
 
     it("verify-full with the right CA reads the ledger", async () => {
         const result = await read(connection({ caCertificate: ca.certPem }));
@@ -213,15 +218,25 @@ describe("a dynamic provider (Migrations, reading the ledger through withClient)
     });
 
     it("verify-full with another CA is refused, naming the database", async () => {
-        await expect(read(connection({ caCertificate: wrongCa.certPem }))).rejects.toThrow(/^cannot connect to Postgres .*@127\.0\.0\.1:\d+\/t_tls_\w+: unable to verify the first certificate/);
+        await expect(read(connection({ caCertificate: wrongCa.certPem }))).rejects.toThrow(
+            /^cannot connect to Postgres .*@127\.0\.0\.1:\d+\/t_tls_\w+: unable to verify the first certificate/,
+        );
     });
 
     it("a host the certificate does not name: refused under verify-full, accepted under verify-ca, and through a tunnel checked against the real name", async (ctx) => {
         needsOtherAddress(ctx);
-        await expect(read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem }))).rejects.toThrow(/Hostname\/IP does not match certificate's altnames/);
-        expect((await read(connection({ host: OTHER_ADDRESS, sslMode: "verify-ca", caCertificate: ca.certPem }))).props?.applied).toHaveLength(stack.migrations.length);
+        await expect(read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem }))).rejects.toThrow(
+            /Hostname\/IP does not match certificate's altnames/,
+        );
+        expect((await read(connection({ host: OTHER_ADDRESS, sslMode: "verify-ca", caCertificate: ca.certPem }))).props?.applied).toHaveLength(
+            stack.migrations.length,
+        );
         // A tunnel: Pulumi dials a loopback address, the certificate must name the database's public host.
-        expect((await read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem, tlsServerName: SERVER_NAME }))).props?.applied).toHaveLength(stack.migrations.length);
-        await expect(read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem, tlsServerName: "db.elsewhere.test" }))).rejects.toThrow(/does not match certificate's altnames/);
+        expect((await read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem, tlsServerName: SERVER_NAME }))).props?.applied).toHaveLength(
+            stack.migrations.length,
+        );
+        await expect(read(connection({ host: OTHER_ADDRESS, caCertificate: ca.certPem, tlsServerName: "db.elsewhere.test" }))).rejects.toThrow(
+            /does not match certificate's altnames/,
+        );
     });
 });

@@ -22,7 +22,13 @@ function values(extra: Record<string, unknown> = {}, roles: unknown[] = [{ name:
 }
 
 function input(v: Record<string, unknown>, overrides: Partial<ConfigInput> = {}): ConfigInput {
-    return { project: PROJECT, stack: "dev", values: v, secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true } }, ...overrides };
+    return {
+        project: PROJECT,
+        stack: "dev",
+        values: v,
+        secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true } },
+        ...overrides,
+    };
 }
 
 function problemsOf(i: ConfigInput): string[] {
@@ -62,13 +68,13 @@ describe("roles: names unique ignoring case, resources keyed by a stable key", (
     it("refuses names that differ only in case (User, user): a duplicate URN before, a clear error now", () => {
         expect(problemsOf(input(values({}, [{ name: "User" }, { name: "user" }])))).toEqual([
             'auth0-postgres:api.roles[1].name: duplicate role "user" (same as "User" ignoring case)',
-            "auth0-postgres:api.roles[1].name: role key \"user\" is also the key of auth0-postgres:api.roles[0]; give one of them another `key`",
+            'auth0-postgres:api.roles[1].name: role key "user" is also the key of auth0-postgres:api.roles[0]; give one of them another `key`',
         ]);
     });
 
     it("refuses two roles whose keys collide (a b / a-b), and a key that is not a slug", () => {
         expect(problemsOf(input(values({}, [{ name: "a b" }, { name: "a-b" }])))).toEqual([
-            "auth0-postgres:api.roles[1].name: role key \"a-b\" is also the key of auth0-postgres:api.roles[0]; give one of them another `key`",
+            'auth0-postgres:api.roles[1].name: role key "a-b" is also the key of auth0-postgres:api.roles[0]; give one of them another `key`',
         ]);
         expect(problemsOf(input(values({}, [{ name: "x", key: "X--y" }])))[0]).toMatch(/^auth0-postgres:api\.roles\[0\]\.key: must be lower-case/);
         expect(problemsOf(input(values({}, [{ name: "***" }])))[0]).toMatch(/^auth0-postgres:api\.roles\[0\]\.key: required/);
@@ -93,7 +99,9 @@ describe("one stack per tenant", () => {
     });
 
     it("reads the tenant of a stack file in block or flow style; none for postgresOnly", () => {
-        expect(stackFileTenant(PROJECT, "config:\n  auth0-postgres:auth0:\n    domain: Acme.EU.auth0.com   # replace\n    clientId: x\n")).toBe("acme.eu.auth0.com");
+        expect(stackFileTenant(PROJECT, "config:\n  auth0-postgres:auth0:\n    domain: Acme.EU.auth0.com   # replace\n    clientId: x\n")).toBe(
+            "acme.eu.auth0.com",
+        );
         expect(stackFileTenant(PROJECT, 'config:\n  auth0-postgres:auth0: {clientId: x, domain: "t.us.auth0.com"}\n')).toBe("t.us.auth0.com");
         expect(stackFileTenant(PROJECT, "config:\n  auth0-postgres:postgresOnly: true\n  auth0-postgres:auth0:\n    domain: a.auth0.com\n")).toBeUndefined();
         expect(stackFileTenant(PROJECT, "config:\n  auth0-postgres:supabase: false\n")).toBeUndefined();
@@ -136,7 +144,10 @@ describe("point 2: the connection's options, with safe defaults", () => {
 describe("point 5: postLogin.keepBindings", () => {
     it("defaults to none, and takes names before and after", () => {
         expect(parseStackConfig(input(values())).postLogin.keepBindings).toEqual({ before: [], after: [] });
-        expect(parseStackConfig(input(values({ postLogin: { keepBindings: { after: ["Require MFA"] } } }))).postLogin.keepBindings).toEqual({ before: [], after: ["Require MFA"] });
+        expect(parseStackConfig(input(values({ postLogin: { keepBindings: { after: ["Require MFA"] } } }))).postLogin.keepBindings).toEqual({
+            before: [],
+            after: ["Require MFA"],
+        });
     });
 
     it("refuses an Action listed twice, and one named like the stack's own", () => {

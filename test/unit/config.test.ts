@@ -62,7 +62,15 @@ describe("a valid configuration", () => {
         const c = parseStackConfig(input());
         expect(c.prefix).toBe("auth0-postgres-dev");
         expect(c.protect).toBe(false);
-        expect(c.postgres).toMatchObject({ port: 5432, database: "postgres", username: "postgres", schema: "auth0_app", sslMode: "require", publicHost: "db.ref.supabase.co", publicPort: 5432 });
+        expect(c.postgres).toMatchObject({
+            port: 5432,
+            database: "postgres",
+            username: "postgres",
+            schema: "auth0_app",
+            sslMode: "require",
+            publicHost: "db.ref.supabase.co",
+            publicPort: 5432,
+        });
         expect(c.customDb).toMatchObject({ bcryptCost: 10, connectionName: "postgres-users", importMode: false, poolMax: 5 });
         expect(c.sync).toEqual({ mode: "postgres", blocksLogin: false });
         expect(c.api?.tokenLifetime).toBe(86_400);
@@ -107,7 +115,9 @@ describe("hosts, URLs and prod's data safety", () => {
     it("accepts an IPv6 database host, and takes ::1 for loopback", () => {
         const c = parseStackConfig(input(withValue("postgres.host", "2001:db8::10")));
         expect(c.postgres.host).toBe("2001:db8::10");
-        expect(parseStackConfig(input({ ...withValue("postgres.host", "::1"), postgres: { host: "::1", sslMode: "disable" } })).postgres.sslMode).toBe("disable");
+        expect(parseStackConfig(input({ ...withValue("postgres.host", "::1"), postgres: { host: "::1", sslMode: "disable" } })).postgres.sslMode).toBe(
+            "disable",
+        );
     });
 
     it("lets prod weaken its data safety only when overrideProdSafety confirms it", () => {
@@ -137,7 +147,9 @@ describe("the Postgres side alone (postgresOnly)", () => {
 
     it("is refused outside local, where it would delete the Auth0 side", () => {
         const problems = problemsOf(input({ ...baseValues(), postgresOnly: true, supabase: false }));
-        expect(problems).toContain(`${PROJECT}:postgresOnly: only the local environment may deploy the Postgres side alone (on "dev" it would delete the Auth0 side)`);
+        expect(problems).toContain(
+            `${PROJECT}:postgresOnly: only the local environment may deploy the Postgres side alone (on "dev" it would delete the Auth0 side)`,
+        );
     });
 
     it("is refused with Supabase features, whose foreign data wrapper needs the Auth0 side", () => {
@@ -156,25 +168,89 @@ describe("the Postgres side alone (postgresOnly)", () => {
 
 /** Each bad configuration, and the key its message must name. */
 const INVALID: [string, ConfigInput, string][] = [
-    ["missing environment on a stack not named after one", input(withValue("environment", undefined), { stack: "sandbox" }), `${PROJECT}:environment: required`],
+    [
+        "missing environment on a stack not named after one",
+        input(withValue("environment", undefined), { stack: "sandbox" }),
+        `${PROJECT}:environment: required`,
+    ],
     ["unknown environment", input(withValue("environment", "qa")), `${PROJECT}:environment`],
     ["environment contradicting the stack name", input(withValue("environment", "prod")), `${PROJECT}:environment: is "prod" but the stack is named "dev"`],
     ["unknown top-level key", input({ ...baseValues(), databse: {} }), `${PROJECT}:databse: unknown key`],
     ["unknown nested key", input(withValue("postgres.hots", "x")), `${PROJECT}:postgres.hots: unknown key`],
-    ["a Supabase schema as the user store's", input(withValue("postgres.schema", "graphql_public")), `${PROJECT}:postgres.schema: must not be a schema Postgres or Supabase owns`],
-    ["a host with a port", input(withValue("postgres.host", "db.acme.test:5432")), `${PROJECT}:postgres.host: must be a host name, an IPv4 address or an IPv6 address`],
-    ["a Hasura URL carrying credentials", input(withValue("hasura.graphqlUrl", "https://admin:hunter2@hasura.acme.test/v1/graphql")), `${PROJECT}:hasura.graphqlUrl: must not carry credentials`],
-    ["a dedicated database with Supabase features", input(withValue("postgres.dedicatedDatabase", true)), `${PROJECT}:postgres.dedicatedDatabase: cannot be combined with ${PROJECT}:supabase`],
-    ["prod unprotected without the override", input({ ...withValue("environment", "prod"), protect: false }, { stack: "prod" }), `${PROJECT}:protect: false on prod leaves the user store`],
-    ["prod allowing data loss without the override", input({ ...withValue("environment", "prod"), allowDataLoss: true }, { stack: "prod" }), `${PROJECT}:allowDataLoss: true on prod lets a delete or a replace drop the user store; set ${PROJECT}:overrideProdSafety: true to confirm`],
-    ["Supabase third-party auth without the project ref", input({ ...baseValues(), supabaseAuth: { enabled: true } }, { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } } }), `${PROJECT}:supabaseAuth.projectRef: required when ${PROJECT}:supabaseAuth.enabled is true`],
-    ["Supabase third-party auth without the access token", input({ ...baseValues(), supabaseAuth: { enabled: true, projectRef: "abcdefghijklmnopqrst" } }), `${PROJECT}:supabaseAccessToken: required`],
-    ["Supabase third-party auth without Supabase features", input({ ...baseValues(), supabase: false, supabaseAuth: { enabled: true, projectRef: "abcdefghijklmnopqrst" } }, { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } } }), `${PROJECT}:supabaseAuth.enabled: needs ${PROJECT}:supabase: true`],
-    ["a project ref that is not one", input({ ...baseValues(), supabaseAuth: { enabled: true, projectRef: "My-Project" } }), `${PROJECT}:supabaseAuth.projectRef: must be a Supabase project ref`],
-    ["a Supabase access token set while third-party auth is off", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } } }), `${PROJECT}:supabaseAccessToken: is set but ${PROJECT}:supabaseAuth.enabled is not true`],
+    [
+        "a Supabase schema as the user store's",
+        input(withValue("postgres.schema", "graphql_public")),
+        `${PROJECT}:postgres.schema: must not be a schema Postgres or Supabase owns`,
+    ],
+    [
+        "a host with a port",
+        input(withValue("postgres.host", "db.acme.test:5432")),
+        `${PROJECT}:postgres.host: must be a host name, an IPv4 address or an IPv6 address`,
+    ],
+    [
+        "a Hasura URL carrying credentials",
+        input(withValue("hasura.graphqlUrl", "https://admin:hunter2@hasura.acme.test/v1/graphql")),
+        `${PROJECT}:hasura.graphqlUrl: must not carry credentials`,
+    ],
+    [
+        "a dedicated database with Supabase features",
+        input(withValue("postgres.dedicatedDatabase", true)),
+        `${PROJECT}:postgres.dedicatedDatabase: cannot be combined with ${PROJECT}:supabase`,
+    ],
+    [
+        "prod unprotected without the override",
+        input({ ...withValue("environment", "prod"), protect: false }, { stack: "prod" }),
+        `${PROJECT}:protect: false on prod leaves the user store`,
+    ],
+    [
+        "prod allowing data loss without the override",
+        input({ ...withValue("environment", "prod"), allowDataLoss: true }, { stack: "prod" }),
+        `${PROJECT}:allowDataLoss: true on prod lets a delete or a replace drop the user store; set ${PROJECT}:overrideProdSafety: true to confirm`,
+    ],
+    [
+        "Supabase third-party auth without the project ref",
+        input(
+            { ...baseValues(), supabaseAuth: { enabled: true } },
+            { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } } },
+        ),
+        `${PROJECT}:supabaseAuth.projectRef: required when ${PROJECT}:supabaseAuth.enabled is true`,
+    ],
+    [
+        "Supabase third-party auth without the access token",
+        input({ ...baseValues(), supabaseAuth: { enabled: true, projectRef: "abcdefghijklmnopqrst" } }),
+        `${PROJECT}:supabaseAccessToken: required`,
+    ],
+    [
+        "Supabase third-party auth without Supabase features",
+        input(
+            { ...baseValues(), supabase: false, supabaseAuth: { enabled: true, projectRef: "abcdefghijklmnopqrst" } },
+            { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } } },
+        ),
+        `${PROJECT}:supabaseAuth.enabled: needs ${PROJECT}:supabase: true`,
+    ],
+    [
+        "a project ref that is not one",
+        input({ ...baseValues(), supabaseAuth: { enabled: true, projectRef: "My-Project" } }),
+        `${PROJECT}:supabaseAuth.projectRef: must be a Supabase project ref`,
+    ],
+    [
+        "a Supabase access token set while third-party auth is off",
+        input(baseValues(), {
+            secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, supabaseAccessToken: { encrypted: true } },
+        }),
+        `${PROJECT}:supabaseAccessToken: is set but ${PROJECT}:supabaseAuth.enabled is not true`,
+    ],
     ["a pg_ user-store schema", input(withValue("postgres.schema", "pg_users")), `${PROJECT}:postgres.schema: must not start with pg_`],
-    ["the foreign tables' schema (the role prefix) equal to the user store's", input(withValue("postgres", { host: "db.ref.supabase.co", schema: "acme", rolePrefix: "acme" })), `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "acme" (the role prefix), so it must differ`],
-    ["a role prefix naming a Supabase schema, with Supabase features", input(withValue("postgres.rolePrefix", "vault")), `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "vault" (the role prefix), which Postgres or Supabase owns`],
+    [
+        "the foreign tables' schema (the role prefix) equal to the user store's",
+        input(withValue("postgres", { host: "db.ref.supabase.co", schema: "acme", rolePrefix: "acme" })),
+        `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "acme" (the role prefix), so it must differ`,
+    ],
+    [
+        "a role prefix naming a Supabase schema, with Supabase features",
+        input(withValue("postgres.rolePrefix", "vault")),
+        `${PROJECT}:postgres.rolePrefix: with ${PROJECT}:supabase on, the Auth0 foreign tables live in schema "vault" (the role prefix), which Postgres or Supabase owns`,
+    ],
     ["missing auth0 block", input(withValue("auth0", undefined)), `${PROJECT}:auth0: required`],
     ["domain with a scheme", input(withValue("auth0.domain", "https://acme.eu.auth0.com")), `${PROJECT}:auth0.domain`],
     ["domain with a path", input(withValue("auth0.domain", "acme.eu.auth0.com/x")), `${PROJECT}:auth0.domain`],
@@ -182,14 +258,30 @@ const INVALID: [string, ConfigInput, string][] = [
     ["client id of the wrong type", input(withValue("auth0.clientId", 42)), `${PROJECT}:auth0.clientId`],
     ["no callbacks", input(withValue("spa.callbacks", [])), `${PROJECT}:spa.callbacks`],
     ["callbacks not a list", input(withValue("spa.callbacks", "https://x.test/cb")), `${PROJECT}:spa.callbacks`],
-    ["http callback outside local", input(withValue("spa.callbacks", ["http://dev.app.acme.test/callback"])), `${PROJECT}:spa.callbacks[0]: must be an https URL`],
-    ["http logout URL outside local", input(withValue("spa.logoutUrls", ["https://ok.test", "http://dev.app.acme.test"])), `${PROJECT}:spa.logoutUrls[1]: must be an https URL`],
+    [
+        "http callback outside local",
+        input(withValue("spa.callbacks", ["http://dev.app.acme.test/callback"])),
+        `${PROJECT}:spa.callbacks[0]: must be an https URL`,
+    ],
+    [
+        "http logout URL outside local",
+        input(withValue("spa.logoutUrls", ["https://ok.test", "http://dev.app.acme.test"])),
+        `${PROJECT}:spa.logoutUrls[1]: must be an https URL`,
+    ],
     ["web origin with a path", input(withValue("spa.webOrigins", ["https://dev.app.acme.test/app"])), `${PROJECT}:spa.webOrigins[0]: must be an origin`],
     ["callback that is not a URL", input(withValue("spa.callbacks", ["not a url"])), `${PROJECT}:spa.callbacks[0]`],
     ["API identifier that is not a URL", input(withValue("api.identifier", "my api")), `${PROJECT}:api.identifier`],
     ["token lifetime out of range", input(withValue("api.tokenLifetime", 10)), `${PROJECT}:api.tokenLifetime`],
-    ["role granting an undeclared permission", input(withValue("api.roles", [{ name: "admin", permissions: ["delete:everything"] }])), `${PROJECT}:api.roles[0].permissions[0]: "delete:everything" is not declared`],
-    ["duplicate permission", input(withValue("api.permissions", [{ value: "a:b" }, { value: "a:b" }])), `${PROJECT}:api.permissions[1].value: duplicate permission`],
+    [
+        "role granting an undeclared permission",
+        input(withValue("api.roles", [{ name: "admin", permissions: ["delete:everything"] }])),
+        `${PROJECT}:api.roles[0].permissions[0]: "delete:everything" is not declared`,
+    ],
+    [
+        "duplicate permission",
+        input(withValue("api.permissions", [{ value: "a:b" }, { value: "a:b" }])),
+        `${PROJECT}:api.permissions[1].value: duplicate permission`,
+    ],
     ["schema name that injects SQL", input(withValue("postgres.schema", 'app"; DROP TABLE users; --')), `${PROJECT}:postgres.schema`],
     ["schema name with upper case", input(withValue("postgres.schema", "AuthApp")), `${PROJECT}:postgres.schema`],
     ["schema Supabase owns", input(withValue("postgres.schema", "auth")), `${PROJECT}:postgres.schema: must not be a schema`],
@@ -199,28 +291,86 @@ const INVALID: [string, ConfigInput, string][] = [
     ["port that is not a number", input(withValue("postgres.port", "fivefourthreetwo")), `${PROJECT}:postgres.port`],
     ["database host with a scheme", input(withValue("postgres.host", "postgres://db.example.com")), `${PROJECT}:postgres.host`],
     ["unknown sslMode", input(withValue("postgres.sslMode", "prefer")), `${PROJECT}:postgres.sslMode`],
-    ["TLS off for a remote database outside local", input(withValue("postgres.sslMode", "disable")), `${PROJECT}:postgres.sslMode: "disable" sends the database password in clear text`],
+    [
+        "TLS off for a remote database outside local",
+        input(withValue("postgres.sslMode", "disable")),
+        `${PROJECT}:postgres.sslMode: "disable" sends the database password in clear text`,
+    ],
     ["bcrypt cost above range", input(withValue("customDb", { bcryptCost: 20 })), `${PROJECT}:customDb.bcryptCost`],
-    ["bcrypt cost below 10 outside local", input(withValue("customDb", { bcryptCost: 6 })), `${PROJECT}:customDb.bcryptCost: must be at least 10 outside the local environment`],
+    [
+        "bcrypt cost below 10 outside local",
+        input(withValue("customDb", { bcryptCost: 6 })),
+        `${PROJECT}:customDb.bcryptCost: must be at least 10 outside the local environment`,
+    ],
     ["bcrypt cost that is not an integer", input(withValue("customDb", { bcryptCost: 10.5 })), `${PROJECT}:customDb.bcryptCost`],
-    ["timeouts past Auth0's script limit", input(withValue("customDb", { connectTimeoutMs: 10000, statementTimeoutMs: 10000 })), `${PROJECT}:customDb.statementTimeoutMs`],
+    [
+        "timeouts past Auth0's script limit",
+        input(withValue("customDb", { connectTimeoutMs: 10000, statementTimeoutMs: 10000 })),
+        `${PROJECT}:customDb.statementTimeoutMs`,
+    ],
     ["unknown password policy", input(withValue("customDb", { passwordPolicy: "strong" })), `${PROJECT}:customDb.passwordPolicy`],
     ["connection name with spaces", input(withValue("customDb", { connectionName: "my users" })), `${PROJECT}:customDb.connectionName`],
-    ["Hasura sync without a GraphQL URL", input(withValue("sync", { mode: "hasura" })), `${PROJECT}:hasura.graphqlUrl: required when ${PROJECT}:sync.mode is "hasura"`],
+    [
+        "Hasura sync without a GraphQL URL",
+        input(withValue("sync", { mode: "hasura" })),
+        `${PROJECT}:hasura.graphqlUrl: required when ${PROJECT}:sync.mode is "hasura"`,
+    ],
     ["unknown sync mode", input(withValue("sync", { mode: "kafka" })), `${PROJECT}:sync.mode`],
-    ["Hasura URL over http outside local", input({ ...withValue("sync", { mode: "hasura" }), hasura: { graphqlUrl: "http://hasura.acme.test/v1/graphql" } }), `${PROJECT}:hasura.graphqlUrl: must be an https URL`],
+    [
+        "Hasura URL over http outside local",
+        input({ ...withValue("sync", { mode: "hasura" }), hasura: { graphqlUrl: "http://hasura.acme.test/v1/graphql" } }),
+        `${PROJECT}:hasura.graphqlUrl: must be an https URL`,
+    ],
     ["boolean that is not a boolean", input(withValue("supabase", "yes")), `${PROJECT}:supabase`],
     ["missing database password", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true } } }), `${PROJECT}:postgresPassword: required`],
-    ["database password in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: false } } }), `${PROJECT}:postgresPassword: is stored in plain text`],
-    ["empty database password", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true, empty: true } } }), `${PROJECT}:postgresPassword: is empty`],
-    ["client secret in plain text", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: false }, postgresPassword: { encrypted: true } } }), `${PROJECT}:auth0ClientSecret: is stored in plain text`],
-    ["Hasura secret set without the Hasura sync", input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } } }), `${PROJECT}:hasuraAdminSecret: is set but`],
+    [
+        "database password in plain text",
+        input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: false } } }),
+        `${PROJECT}:postgresPassword: is stored in plain text`,
+    ],
+    [
+        "empty database password",
+        input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true, empty: true } } }),
+        `${PROJECT}:postgresPassword: is empty`,
+    ],
+    [
+        "client secret in plain text",
+        input(baseValues(), { secrets: { auth0ClientSecret: { encrypted: false }, postgresPassword: { encrypted: true } } }),
+        `${PROJECT}:auth0ClientSecret: is stored in plain text`,
+    ],
+    [
+        "Hasura secret set without the Hasura sync",
+        input(baseValues(), {
+            secrets: { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true }, hasuraAdminSecret: { encrypted: true } },
+        }),
+        `${PROJECT}:hasuraAdminSecret: is set but`,
+    ],
     ["refresh window out of range", input(withValue("managementToken", { refreshBeforeSeconds: 5 })), `${PROJECT}:managementToken.refreshBeforeSeconds`],
-    ["Hasura's admin role as the default role", input(withValue("hasura.defaultRole", "admin")), `${PROJECT}:hasura.defaultRole: must not be "admin": Hasura's admin role bypasses every permission`],
-    ["Hasura's admin role in another case as the default role", input(withValue("hasura.defaultRole", "Admin")), `${PROJECT}:hasura.defaultRole: must not be "Admin"`],
-    ["an allowed Hasura role that reads like admin but is not it", input(withValue("hasura.allowedRoles", ["user", "ADMIN"])), `${PROJECT}:hasura.allowedRoles[1]: "ADMIN" reads like Hasura's admin role but is not it`],
-    ["an allowed Hasura role listed twice", input(withValue("hasura.allowedRoles", ["editor", "editor"])), `${PROJECT}:hasura.allowedRoles[1]: "editor" is already listed at ${PROJECT}:hasura.allowedRoles[0]`],
-    ["an allowed Hasura role that is not a role name", input(withValue("hasura.allowedRoles", ["billing admins"])), `${PROJECT}:hasura.allowedRoles[0]: must be letters, digits, _ or -`],
+    [
+        "Hasura's admin role as the default role",
+        input(withValue("hasura.defaultRole", "admin")),
+        `${PROJECT}:hasura.defaultRole: must not be "admin": Hasura's admin role bypasses every permission`,
+    ],
+    [
+        "Hasura's admin role in another case as the default role",
+        input(withValue("hasura.defaultRole", "Admin")),
+        `${PROJECT}:hasura.defaultRole: must not be "Admin"`,
+    ],
+    [
+        "an allowed Hasura role that reads like admin but is not it",
+        input(withValue("hasura.allowedRoles", ["user", "ADMIN"])),
+        `${PROJECT}:hasura.allowedRoles[1]: "ADMIN" reads like Hasura's admin role but is not it`,
+    ],
+    [
+        "an allowed Hasura role listed twice",
+        input(withValue("hasura.allowedRoles", ["editor", "editor"])),
+        `${PROJECT}:hasura.allowedRoles[1]: "editor" is already listed at ${PROJECT}:hasura.allowedRoles[0]`,
+    ],
+    [
+        "an allowed Hasura role that is not a role name",
+        input(withValue("hasura.allowedRoles", ["billing admins"])),
+        `${PROJECT}:hasura.allowedRoles[0]: must be letters, digits, _ or -`,
+    ],
 ];
 
 describe("an invalid configuration is rejected, naming the key", () => {

@@ -4,7 +4,13 @@
  * a two-step change and refuses the one-step version before anything is registered.
  */
 import { describe, expect, it } from "vitest";
-import { assertConfigurationLedger, CONFIGURATION_KEY_LEDGER, configurationLedgerProblems, RETIRED_VALUE, uploadedConfiguration } from "../../infra/auth0/configuration-keys";
+import {
+    assertConfigurationLedger,
+    CONFIGURATION_KEY_LEDGER,
+    configurationLedgerProblems,
+    RETIRED_VALUE,
+    uploadedConfiguration,
+} from "../../infra/auth0/configuration-keys";
 import { SCRIPT_CONFIGURATION_KEYS } from "../../infra/auth0/scripts";
 
 const live = SCRIPT_CONFIGURATION_KEYS.filter((k) => k !== "DB_POOL_MAX");
@@ -12,13 +18,20 @@ const live = SCRIPT_CONFIGURATION_KEYS.filter((k) => k !== "DB_POOL_MAX");
 describe("the configuration-key ledger", () => {
     it("today's scripts' configuration matches the ledger", () => {
         expect(configurationLedgerProblems(SCRIPT_CONFIGURATION_KEYS)).toEqual([]);
-        expect(Object.entries(CONFIGURATION_KEY_LEDGER).filter(([, s]) => s === "live").map(([k]) => k).sort()).toEqual([...SCRIPT_CONFIGURATION_KEYS].sort());
+        expect(
+            Object.entries(CONFIGURATION_KEY_LEDGER)
+                .filter(([, s]) => s === "live")
+                .map(([k]) => k)
+                .sort(),
+        ).toEqual([...SCRIPT_CONFIGURATION_KEYS].sort());
     });
 
     it("refuses a key dropped in one step, with the two steps in the message", () => {
         const problems = configurationLedgerProblems(live);
         expect(problems).toHaveLength(1);
-        expect(problems[0]).toMatch(/^configuration key DB_POOL_MAX is "live" in CONFIGURATION_KEY_LEDGER but the scripts' configuration no longer has it\. Removing or renaming .* 1\) mark it "retired" .* 2\) then mark it "deleted"/);
+        expect(problems[0]).toMatch(
+            /^configuration key DB_POOL_MAX is "live" in CONFIGURATION_KEY_LEDGER but the scripts' configuration no longer has it\. Removing or renaming .* 1\) mark it "retired" .* 2\) then mark it "deleted"/,
+        );
         expect(() => assertConfigurationLedger(live)).toThrow(/DB_POOL_MAX/);
     });
 
@@ -41,6 +54,8 @@ describe("the configuration-key ledger", () => {
         expect(configurationLedgerProblems(renamed, { ...CONFIGURATION_KEY_LEDGER, DB_POOL_MAX: "retired" })).toEqual([
             'configuration key DB_POOL_SIZE is not in CONFIGURATION_KEY_LEDGER: add it as "live"',
         ]);
-        expect(configurationLedgerProblems(SCRIPT_CONFIGURATION_KEYS, { ...CONFIGURATION_KEY_LEDGER, DB_POOL_MAX: "retired" })[0]).toMatch(/DB_POOL_MAX is "retired" .* use a new key name/);
+        expect(configurationLedgerProblems(SCRIPT_CONFIGURATION_KEYS, { ...CONFIGURATION_KEY_LEDGER, DB_POOL_MAX: "retired" })[0]).toMatch(
+            /DB_POOL_MAX is "retired" .* use a new key name/,
+        );
     });
 });

@@ -14,7 +14,14 @@ const bootstrap = readFileSync(join(ROOT, "scripts", "bootstrap-env.sh"), "utf8"
 describe("the deploy application's Management API scopes", () => {
     it("include the connection options scopes and client credentials, besides what each resource type needs", () => {
         expect(deployClientScopes()).toEqual(
-            expect.arrayContaining(["read:connections_options", "update:connections_options", "read:client_credentials", "read:client_keys", "update:actions", "update:tenant_settings"]),
+            expect.arrayContaining([
+                "read:connections_options",
+                "update:connections_options",
+                "read:client_credentials",
+                "read:client_keys",
+                "update:actions",
+                "update:tenant_settings",
+            ]),
         );
     });
 

@@ -8,6 +8,8 @@ describe("postgresUrl (the DSN the scripts and the sync get)", () => {
         expect(url).toBe("postgres://a%40b:p%3Aw%2Fd@[2001:db8::10]:6543/postgres");
         const parsed = new URL(url);
         expect([parsed.hostname, parsed.port, decodeURIComponent(parsed.password)]).toEqual(["[2001:db8::10]", "6543", "p:w/d"]);
-        expect(await valueOf(postgresUrl({ user: "u", password: "p", host: "db.acme.test", port: 5432, database: "app" }))).toBe("postgres://u:p@db.acme.test:5432/app");
+        expect(await valueOf(postgresUrl({ user: "u", password: "p", host: "db.acme.test", port: 5432, database: "app" }))).toBe(
+            "postgres://u:p@db.acme.test:5432/app",
+        );
     });
 });

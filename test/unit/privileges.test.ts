@@ -50,13 +50,13 @@ describe("the privilege model", () => {
     });
 
     it("renders quoted SQL for every grant", () => {
-        const roles = { scripts: "r\"s", sync: "sync", app: "app", fdwReader: "reader" };
+        const roles = { scripts: 'r"s', sync: "sync", app: "app", fdwReader: "reader" };
         expect(grantSql({ role: "scripts", objectType: "table", schema: "a b", objects: ["users"], privileges: ["SELECT", "INSERT"] }, roles, "db")).toBe(
             'GRANT SELECT, INSERT ON TABLE "a b"."users" TO "r""s"',
         );
-        expect(grantSql({ role: "app", objectType: "column", schema: "s", objects: ["users"], columns: ["id", "email"], privileges: ["SELECT"] }, roles, "db")).toBe(
-            'GRANT SELECT ("id", "email") ON TABLE "s"."users" TO "app"',
-        );
+        expect(
+            grantSql({ role: "app", objectType: "column", schema: "s", objects: ["users"], columns: ["id", "email"], privileges: ["SELECT"] }, roles, "db"),
+        ).toBe('GRANT SELECT ("id", "email") ON TABLE "s"."users" TO "app"');
         expect(grantSql({ role: "sync", objectType: "database", privileges: ["CONNECT"] }, roles, "my db")).toBe('GRANT CONNECT ON DATABASE "my db" TO "sync"');
     });
 });
@@ -76,4 +76,3 @@ describe("grantOrder", () => {
         expect(grantOrder(grants)).toEqual([[], [], [0], [], [3], [], [1], []]);
     });
 });
-

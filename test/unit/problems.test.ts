@@ -20,7 +20,9 @@ describe("problems", () => {
     });
 
     it("are thrown as one error listing each, and nothing is thrown without any", () => {
-        expect(() => assertNoProblems("Thing t", [problem("a", "bad"), problem("", "also bad")])).toThrow(new Error("Thing t: invalid inputs:\n  - a: bad\n  - also bad"));
+        expect(() => assertNoProblems("Thing t", [problem("a", "bad"), problem("", "also bad")])).toThrow(
+            new Error("Thing t: invalid inputs:\n  - a: bad\n  - also bad"),
+        );
         expect(() => assertNoProblems("Thing t", [])).not.toThrow();
     });
 });

@@ -43,6 +43,10 @@ describe("settings that cannot change in place", () => {
         expect(pinnedSettingProblems(undefined, inputs({ schema: "other" }))).toEqual([]);
         expect(pinnedSettingProblems(inputs(), inputs({ schema: "other", allowDataLoss: true }))).toEqual([]);
         // An opted-in change is an update of the guard (never a replace), so the new value is remembered.
-        expect(await settingsGuardProvider.diff!("settings", inputs(), inputs({ schema: "other", allowDataLoss: true }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(await settingsGuardProvider.diff!("settings", inputs(), inputs({ schema: "other", allowDataLoss: true }))).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
     });
 });

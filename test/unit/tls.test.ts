@@ -44,7 +44,9 @@ function input(stack: string, postgres: Record<string, unknown>, extra: Record<s
         project: PROJECT,
         stack,
         values: values(stack, postgres, extra),
-        secrets: extra.postgresOnly ? { postgresPassword: { encrypted: true } } : { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true } },
+        secrets: extra.postgresOnly
+            ? { postgresPassword: { encrypted: true } }
+            : { auth0ClientSecret: { encrypted: true }, postgresPassword: { encrypted: true } },
     };
 }
 
@@ -71,8 +73,16 @@ describe("postgres.caCertificate", () => {
     it.for([
         ["not PEM at all", (): string => "MIIBkTCB+wIJ", /must be PEM text/],
         ["a private key, without echoing it", (): string => ca.keyPem, /block 1 is a private key \(BEGIN PRIVATE KEY\): .*never belongs in the stack config/],
-        ["another kind of block", (): string => "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----", /block 1 is a CERTIFICATE REQUEST, not a CERTIFICATE/],
-        ["a block that is no certificate", (): string => "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----", /block 1 does not parse as an X\.509 certificate/],
+        [
+            "another kind of block",
+            (): string => "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----",
+            /block 1 is a CERTIFICATE REQUEST, not a CERTIFICATE/,
+        ],
+        [
+            "a block that is no certificate",
+            (): string => "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----",
+            /block 1 does not parse as an X\.509 certificate/,
+        ],
     ] as const)("refuses %s", ([, text, pattern]) => {
         const result = parseCaCertificate(text());
         expect(result.ok).toBe(false);
@@ -100,7 +110,9 @@ describe("sslMode: defaults and refusals, each naming the key", () => {
         const c = parseStackConfig(input("prod", { host: "db.ref.supabase.co", caCertificate: `${ca.certPem}\n\n` }));
         expect(c.postgres.sslMode).toBe("verify-full");
         expect(c.postgres.caCertificate).toBe(ca.certPem);
-        expect(parseStackConfig(input("prod", { host: "db.ref.supabase.co", caCertificate: ca.certPem, sslMode: "verify-ca" })).postgres.sslMode).toBe("verify-ca");
+        expect(parseStackConfig(input("prod", { host: "db.ref.supabase.co", caCertificate: ca.certPem, sslMode: "verify-ca" })).postgres.sslMode).toBe(
+            "verify-ca",
+        );
     });
 
     it("defaults to require without a CA outside local, and to disable on local only when Auth0's host is loopback", () => {
@@ -109,7 +121,15 @@ describe("sslMode: defaults and refusals, each naming the key", () => {
         // A tunnel to a local Postgres: Auth0 connects over the internet, so TLS by default.
         expect(parseStackConfig(input("local", { host: "127.0.0.1", publicHost: "0.tcp.eu.ngrok.io" })).postgres.sslMode).toBe("require");
         // The Postgres side alone: Auth0 connects to nothing.
-        expect(parseStackConfig(input("local", { host: "127.0.0.1", publicHost: "0.tcp.eu.ngrok.io" }, { postgresOnly: true, auth0: undefined, spa: undefined, api: undefined })).postgres.sslMode).toBe("disable");
+        expect(
+            parseStackConfig(
+                input(
+                    "local",
+                    { host: "127.0.0.1", publicHost: "0.tcp.eu.ngrok.io" },
+                    { postgresOnly: true, auth0: undefined, spa: undefined, api: undefined },
+                ),
+            ).postgres.sslMode,
+        ).toBe("disable");
     });
 
     it("refuses disable whenever the host Auth0 uses is not loopback, even when Pulumi's host is (a tunnel on prod)", () => {
@@ -119,10 +139,14 @@ describe("sslMode: defaults and refusals, each naming the key", () => {
         ]);
         // On local too, when a tunnel makes the database public.
         expect(problemsOf(input("local", { host: "127.0.0.1", publicHost: "0.tcp.eu.ngrok.io", sslMode: "disable" }))[0]).toMatch(
-            new RegExp(`^${PROJECT}:postgres\\.sslMode: "disable" sends the database password in clear text: .* connect to 0\\.tcp\\.eu\\.ngrok\\.io \\(${PROJECT}:postgres\\.publicHost\\)`),
+            new RegExp(
+                `^${PROJECT}:postgres\\.sslMode: "disable" sends the database password in clear text: .* connect to 0\\.tcp\\.eu\\.ngrok\\.io \\(${PROJECT}:postgres\\.publicHost\\)`,
+            ),
         );
         // Without publicHost, the host is the one Auth0 uses, and the key says so.
-        expect(problemsOf(input("dev", { host: "db.ref.supabase.co", sslMode: "disable" }))[0]).toMatch(/connect to db\.ref\.supabase\.co \(auth0-postgres:postgres\.host\)/);
+        expect(problemsOf(input("dev", { host: "db.ref.supabase.co", sslMode: "disable" }))[0]).toMatch(
+            /connect to db\.ref\.supabase\.co \(auth0-postgres:postgres\.host\)/,
+        );
     });
 
     it("accepts disable where nothing leaves the machine", () => {
@@ -162,30 +186,52 @@ describe("what each client gets", () => {
         expect(verifyCa && verifyCa.checkServerIdentity?.("any.host", {} as never)).toBeUndefined();
         expect(sslConfig({ sslMode: "verify-full", caCertificate: ca.certPem })).toEqual({ rejectUnauthorized: true, ca: ca.certPem });
         expect(sslConfig({ sslMode: "verify-full" })).toEqual({ rejectUnauthorized: true });
-        expect(sslConfig({ sslMode: "verify-full", tlsServerName: "db.ref.supabase.co" })).toEqual({ rejectUnauthorized: true, servername: "db.ref.supabase.co" });
+        expect(sslConfig({ sslMode: "verify-full", tlsServerName: "db.ref.supabase.co" })).toEqual({
+            rejectUnauthorized: true,
+            servername: "db.ref.supabase.co",
+        });
         // SNI carries no address: an address is checked without it.
         const byAddress = sslConfig({ sslMode: "verify-full", tlsServerName: "203.0.113.9" });
         expect(byAddress && byAddress.servername).toBeUndefined();
-        expect(byAddress && byAddress.checkServerIdentity?.("127.0.0.1", { subject: { CN: "x" }, subjectaltname: "IP Address:203.0.113.9" } as never)).toBeUndefined();
-        expect(byAddress && byAddress.checkServerIdentity?.("127.0.0.1", { subject: { CN: "x" }, subjectaltname: "IP Address:127.0.0.1" } as never)).toBeInstanceOf(Error);
+        expect(
+            byAddress && byAddress.checkServerIdentity?.("127.0.0.1", { subject: { CN: "x" }, subjectaltname: "IP Address:203.0.113.9" } as never),
+        ).toBeUndefined();
+        expect(
+            byAddress && byAddress.checkServerIdentity?.("127.0.0.1", { subject: { CN: "x" }, subjectaltname: "IP Address:127.0.0.1" } as never),
+        ).toBeInstanceOf(Error);
     });
 
     it("the scripts' DB_CA_CERT: the CA, or none; a CA with a mode that ignores it is refused", () => {
-        const base = { dbUrl: "postgres://u:p@db.example.com/postgres", bcryptCost: 10, poolMax: 5, connectTimeoutMs: 5000, statementTimeoutMs: 5000, schema: "auth0_app" };
+        const base = {
+            dbUrl: "postgres://u:p@db.example.com/postgres",
+            bcryptCost: 10,
+            poolMax: 5,
+            connectTimeoutMs: 5000,
+            statementTimeoutMs: 5000,
+            schema: "auth0_app",
+        };
         expect(scriptConfiguration({ ...base, ssl: "verify-full", caCertificate: ca.certPem }).DB_CA_CERT).toBe(ca.certPem);
         expect(scriptConfiguration({ ...base, ssl: "require" }).DB_CA_CERT).toBe(NO_CA_CERTIFICATE);
-        expect(() => scriptConfiguration({ ...base, ssl: "require", caCertificate: ca.certPem })).toThrow(/caCertificate is given but ssl is "require", which does not verify the server/);
+        expect(() => scriptConfiguration({ ...base, ssl: "require", caCertificate: ca.certPem })).toThrow(
+            /caCertificate is given but ssl is "require", which does not verify the server/,
+        );
         expect(() => scriptConfiguration({ ...base, ssl: "verify-full", caCertificate: "not pem" })).toThrow(/caCertificate must be normalized PEM text/);
     });
 
     it("Pulumi's connections: the CA file for the postgresql provider; behind a tunnel, the public name for the dynamic providers and verify-ca for lib/pq", () => {
-        const direct = adminTls({ stack: "prod", postgres: { host: "db.ref.supabase.co", publicHost: "db.ref.supabase.co", sslMode: "verify-full", caCertificate: ca.certPem } });
+        const direct = adminTls({
+            stack: "prod",
+            postgres: { host: "db.ref.supabase.co", publicHost: "db.ref.supabase.co", sslMode: "verify-full", caCertificate: ca.certPem },
+        });
         expect(direct).toEqual({
             providerSslMode: "verify-full",
             providerRootCert: ".pulumi-tls/prod-ca.pem",
             connection: { sslMode: "verify-full", caCertificate: ca.certPem },
         });
-        const tunnel = adminTls({ stack: "prod", postgres: { host: "127.0.0.1", publicHost: "db.ref.supabase.co", sslMode: "verify-full", caCertificate: ca.certPem } });
+        const tunnel = adminTls({
+            stack: "prod",
+            postgres: { host: "127.0.0.1", publicHost: "db.ref.supabase.co", sslMode: "verify-full", caCertificate: ca.certPem },
+        });
         expect(tunnel).toEqual({
             providerSslMode: "verify-ca",
             providerRootCert: ".pulumi-tls/prod-ca.pem",

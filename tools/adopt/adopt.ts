@@ -37,7 +37,14 @@ export async function adoptTenant(options: AdoptOptions): Promise<AdoptResult> {
     const { config } = options;
     const plan = auth0Plan(config);
     const desired = desiredSettings(config);
-    const api = await connectManagementApi({ domain: config.auth0.domain, clientId: config.auth0.clientId, clientSecret: options.clientSecret, baseUrl: options.baseUrl, onWait: options.onWait, retry: options.retry });
+    const api = await connectManagementApi({
+        domain: config.auth0.domain,
+        clientId: config.auth0.clientId,
+        clientSecret: options.clientSecret,
+        baseUrl: options.baseUrl,
+        onWait: options.onWait,
+        retry: options.retry,
+    });
     const discovery = await discover(api, plan, desired);
     const importFile = discovery.blockers.length === 0 ? buildImportFile(plan, discovery.found) : undefined;
     return { plan, discovery, importFile, stats: api.stats, report: renderReport(options, plan, discovery, importFile, api.stats) };
@@ -48,13 +55,23 @@ function section(title: string, lines: string[]): string[] {
 }
 
 /** The report: per object what was found and what the first `up` changes; what the stack does not declare; the next steps. */
-export function renderReport(options: Pick<AdoptOptions, "config" | "stackRef" | "importFilePath">, plan: Auth0Plan, d: Discovery, importFile: ImportFile | undefined, stats: ApiStats): string {
+export function renderReport(
+    options: Pick<AdoptOptions, "config" | "stackRef" | "importFilePath">,
+    plan: Auth0Plan,
+    d: Discovery,
+    importFile: ImportFile | undefined,
+    stats: ApiStats,
+): string {
     const { config } = options;
     const found = d.found.filter((f) => f.importId !== undefined);
     const missing = d.found.filter((f) => f.importId === undefined);
     const out: string[] = [
         `Adoption of tenant ${config.auth0.domain} by stack ${options.stackRef} (read-only: nothing in the tenant was changed).`,
-        `Looked at ${Object.entries(d.counts).map(([k, n]) => `${n} ${k}`).join(", ")} in ${stats.requests} requests (${stats.pages} pages${stats.rateLimited > 0 ? `, ${stats.rateLimited} rate-limited and retried after ${Math.round(stats.waitedMs / 100) / 10} s` : ""}).`,
+        `Looked at ${Object.entries(d.counts)
+            .map(([k, n]) => `${n} ${k}`)
+            .join(
+                ", ",
+            )} in ${stats.requests} requests (${stats.pages} pages${stats.rateLimited > 0 ? `, ${stats.rateLimited} rate-limited and retried after ${Math.round(stats.waitedMs / 100) / 10} s` : ""}).`,
     ];
     out.push("", `Found, to import (${found.length} of the ${d.found.length} Auth0 resources the stack registers):`);
     for (const f of found) {

@@ -101,10 +101,14 @@ function connectionDifferences(c: Obj, d: DesiredSettings["connection"]): string
     compare(out, c, "options.enabledDatabaseCustomization", true);
     for (const [name, text] of Object.entries(d.scripts)) {
         const actual = at(c, `options.customScripts.${name}`);
-        if (actual !== text) out.push(`options.customScripts.${name}: ${typeof actual === "string" ? `sha256:${sha(actual)} (${actual.length} chars)` : "(none)"} → the stack's script sha256:${sha(text)} (${text.length} chars)`);
+        if (actual !== text)
+            out.push(
+                `options.customScripts.${name}: ${typeof actual === "string" ? `sha256:${sha(actual)} (${actual.length} chars)` : "(none)"} → the stack's script sha256:${sha(text)} (${text.length} chars)`,
+            );
     }
     const keys = Object.keys((at(c, "options.configuration") as Obj | undefined) ?? {}).sort();
-    if (JSON.stringify(keys) !== JSON.stringify(d.configurationKeys)) out.push(`options.configuration keys: ${show(keys)} → ${show(d.configurationKeys)} (values are never shown)`);
+    if (JSON.stringify(keys) !== JSON.stringify(d.configurationKeys))
+        out.push(`options.configuration keys: ${show(keys)} → ${show(d.configurationKeys)} (values are never shown)`);
     compare(out, c, "options.import_mode", o.importMode);
     compare(out, c, "options.disable_signup", o.disableSignup);
     compare(out, c, "options.requires_username", o.requiresUsername);
@@ -133,13 +137,19 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
     const beforeFirstUp: string[] = [];
     const blockers: string[] = [];
     const resource = (kind: PlannedResource["what"]["kind"], key?: string) =>
-        plan.resources.find((r) => r.what.kind === kind && (key === undefined || ("roleKey" in r.what && r.what.roleKey === key) || ("actionKey" in r.what && r.what.actionKey === key)));
+        plan.resources.find(
+            (r) =>
+                r.what.kind === kind &&
+                (key === undefined || ("roleKey" in r.what && r.what.roleKey === key) || ("actionKey" in r.what && r.what.actionKey === key)),
+        );
     const record = (planned: PlannedResource | undefined, importId: string | undefined, label: string, differences: string[] = []) => {
         if (planned) found.push({ planned, importId, label, differences });
     };
     const single = (what: string, matches: Obj[], describe: (o: Obj) => string): Obj | undefined => {
         if (matches.length > 1) {
-            blockers.push(`${matches.length} objects match ${what}: ${matches.map(describe).join(", ")}; the stack manages one. Rename or delete the others first`);
+            blockers.push(
+                `${matches.length} objects match ${what}: ${matches.map(describe).join(", ")}; the stack manages one. Rename or delete the others first`,
+            );
             return undefined;
         }
         return matches[0];
@@ -147,12 +157,20 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
 
     // Applications.
     const clients = await api.listPages<Obj>("/clients", "clients");
-    const spa = single(`the SPA's name ${show(desired.spa.name)}`, clients.filter((c) => c.name === desired.spa.name), clientLabel);
+    const spa = single(
+        `the SPA's name ${show(desired.spa.name)}`,
+        clients.filter((c) => c.name === desired.spa.name),
+        clientLabel,
+    );
     if (spa) record(resource("spa"), String(spa.client_id), clientLabel(spa), spaDifferences(spa, desired.spa));
     else record(resource("spa"), undefined, `no client named ${show(desired.spa.name)}`);
 
     const servers = await api.listPages<Obj>("/resource-servers", "resource_servers");
-    const server = single(`the API's identifier ${show(desired.api.identifier)}`, servers.filter((s) => s.identifier === desired.api.identifier), (s) => `API ${show(s.name)} (${String(s.id)})`);
+    const server = single(
+        `the API's identifier ${show(desired.api.identifier)}`,
+        servers.filter((s) => s.identifier === desired.api.identifier),
+        (s) => `API ${show(s.name)} (${String(s.id)})`,
+    );
     if (server) {
         record(resource("api"), String(server.id), `API ${show(server.name)} (${String(server.identifier)})`, apiDifferences(server, desired.api));
         const scopes = ((server.scopes as Obj[] | undefined) ?? []).map((s) => ({ name: s.value, description: s.description }));
@@ -173,7 +191,11 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
     // Roles, by name ignoring case; their permissions.
     const roles = await api.listPages<Obj>("/roles", "roles");
     for (const role of desired.roles) {
-        const match = single(`the role name ${show(role.name)} (ignoring case)`, roles.filter((r) => String(r.name).toLowerCase() === role.name.toLowerCase()), (r) => `role ${show(r.name)} (${String(r.id)})`);
+        const match = single(
+            `the role name ${show(role.name)} (ignoring case)`,
+            roles.filter((r) => String(r.name).toLowerCase() === role.name.toLowerCase()),
+            (r) => `role ${show(r.name)} (${String(r.id)})`,
+        );
         if (!match) {
             record(resource("role", role.key), undefined, `no role named ${show(role.name)}`);
             record(resource("rolePermissions", role.key), undefined, `the permissions of role ${show(role.name)} (with the role)`);
@@ -194,11 +216,21 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
     }
     const declaredRoles = new Set(desired.roles.map((r) => r.name.toLowerCase()));
     const otherRoles = roles.filter((r) => !declaredRoles.has(String(r.name).toLowerCase()));
-    if (otherRoles.length > 0) undeclared.push(`${otherRoles.length} other role(s) in the tenant, left alone by the stack: ${otherRoles.slice(0, 10).map((r) => show(r.name)).join(", ")}${otherRoles.length > 10 ? ", ..." : ""}`);
+    if (otherRoles.length > 0)
+        undeclared.push(
+            `${otherRoles.length} other role(s) in the tenant, left alone by the stack: ${otherRoles
+                .slice(0, 10)
+                .map((r) => show(r.name))
+                .join(", ")}${otherRoles.length > 10 ? ", ..." : ""}`,
+        );
 
     // The management reader (Supabase features only), its credentials and grant.
     if (desired.managementClient && desired.managementGrant) {
-        const m = single(`the management client's name ${show(desired.managementClient.name)}`, clients.filter((c) => c.name === desired.managementClient!.name), clientLabel);
+        const m = single(
+            `the management client's name ${show(desired.managementClient.name)}`,
+            clients.filter((c) => c.name === desired.managementClient!.name),
+            clientLabel,
+        );
         if (m) {
             const diff: string[] = [];
             compare(diff, m, "app_type", desired.managementClient.appType);
@@ -209,11 +241,25 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
             record(resource("managementClient"), String(m.client_id), clientLabel(m), diff);
             const method = m.token_endpoint_auth_method;
             if (method === "private_key_jwt" || at(m, "client_authentication_methods.private_key_jwt") !== undefined) {
-                blockers.push(`${clientLabel(m)} authenticates with private_key_jwt: importing its credentials would make the program replace them; switch it to a client secret first`);
+                blockers.push(
+                    `${clientLabel(m)} authenticates with private_key_jwt: importing its credentials would make the program replace them; switch it to a client secret first`,
+                );
             }
-            record(resource("managementCredentials"), String(m.client_id), `credentials of ${clientLabel(m)}`, method === desired.managementAuthentication ? [] : [`token_endpoint_auth_method: ${show(method)} → ${show(desired.managementAuthentication)}`]);
-            const grants = await api.listPages<Obj>("/client-grants", "client_grants", { client_id: String(m.client_id), audience: desired.managementGrant.audience });
-            const g = single(`the grant of ${clientLabel(m)} on ${desired.managementGrant.audience}`, grants.filter((x) => x.client_id === m.client_id && x.audience === desired.managementGrant!.audience), (x) => `grant ${String(x.id)}`);
+            record(
+                resource("managementCredentials"),
+                String(m.client_id),
+                `credentials of ${clientLabel(m)}`,
+                method === desired.managementAuthentication ? [] : [`token_endpoint_auth_method: ${show(method)} → ${show(desired.managementAuthentication)}`],
+            );
+            const grants = await api.listPages<Obj>("/client-grants", "client_grants", {
+                client_id: String(m.client_id),
+                audience: desired.managementGrant.audience,
+            });
+            const g = single(
+                `the grant of ${clientLabel(m)} on ${desired.managementGrant.audience}`,
+                grants.filter((x) => x.client_id === m.client_id && x.audience === desired.managementGrant!.audience),
+                (x) => `grant ${String(x.id)}`,
+            );
             if (g) {
                 const gdiff: string[] = [];
                 compare(gdiff, g, "scope", desired.managementGrant.scopes, { unordered: true });
@@ -230,11 +276,17 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
 
     // The custom-database connection, its enabled clients; the SPA's other connections; the tenant flag.
     const connections = await api.listCheckpoints<Obj>("/connections", "connections");
-    const connection = single(`the connection name ${show(desired.connection.name)}`, connections.filter((c) => c.name === desired.connection.name), (c) => `connection ${String(c.id)}`);
+    const connection = single(
+        `the connection name ${show(desired.connection.name)}`,
+        connections.filter((c) => c.name === desired.connection.name),
+        (c) => `connection ${String(c.id)}`,
+    );
     if (connection) {
         const label = `connection ${show(connection.name)} (${String(connection.id)}, strategy ${String(connection.strategy)})`;
         if (connection.strategy !== desired.connection.strategy) {
-            blockers.push(`${label}: the stack's connection has strategy auth0 (a database connection); the program would replace this one, deleting its users in Auth0. Give the stack another customDb.connectionName`);
+            blockers.push(
+                `${label}: the stack's connection has strategy auth0 (a database connection); the program would replace this one, deleting its users in Auth0. Give the stack another customDb.connectionName`,
+            );
         }
         record(resource("connection"), String(connection.id), label, connectionDifferences(connection, desired.connection));
         const held = Object.keys((at(connection, "options.configuration") as Obj | undefined) ?? {});
@@ -252,8 +304,14 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
             return c ? clientLabel(c) : `client ${id}`;
         };
         const cdiff = spaId && !enabled.some((c) => c.client_id === spaId) ? ["enabled for the SPA: no → yes"] : [];
-        record(resource("connectionClients"), String(connection.id), `clients enabled on ${label} (${enabled.length})`, [...cdiff, ...(others.length > 0 ? [`disabled for ${others.length} other client(s)`] : [])]);
-        for (const id of others) undeclared.push(`${label} is enabled for ${named(id)}: the first up disables it there (ConnectionClients owns the connection's clients); enable it again afterwards only by adding it to the program`);
+        record(resource("connectionClients"), String(connection.id), `clients enabled on ${label} (${enabled.length})`, [
+            ...cdiff,
+            ...(others.length > 0 ? [`disabled for ${others.length} other client(s)`] : []),
+        ]);
+        for (const id of others)
+            undeclared.push(
+                `${label} is enabled for ${named(id)}: the first up disables it there (ConnectionClients owns the connection's clients); enable it again afterwards only by adding it to the program`,
+            );
     } else {
         record(resource("connection"), undefined, `no connection named ${show(desired.connection.name)}`);
         record(resource("connectionClients"), undefined, "its enabled clients (with the connection)");
@@ -261,25 +319,36 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
     if (spa) {
         const spaConnections = await api.listCheckpoints<Obj>(`/clients/${encodeURIComponent(String(spa.client_id))}/connections`, "connections");
         for (const c of spaConnections.filter((x) => x.name !== desired.connection.name)) {
-            undeclared.push(`${clientLabel(spa)} is enabled on connection ${show(c.name)} (${String(c.strategy ?? "?")}): the first up takes it off (ClientConnections: the SPA logs in through ${desired.connection.name} only)`);
+            undeclared.push(
+                `${clientLabel(spa)} is enabled on connection ${show(c.name)} (${String(c.strategy ?? "?")}): the first up takes it off (ClientConnections: the SPA logs in through ${desired.connection.name} only)`,
+            );
         }
     }
     const settings = (await api.get("/tenants/settings", { fields: "flags", include_fields: "true" })) as Obj | undefined;
     if (!desired.enableClientConnections && at(settings, "flags.enable_client_connections") !== false) {
-        undeclared.push("the tenant flag enable_client_connections is on (every new client is enabled on every connection): the first up turns it off (auth0.enableClientConnections: true keeps it)");
+        undeclared.push(
+            "the tenant flag enable_client_connections is on (every new client is enabled on every connection): the first up turns it off (auth0.enableClientConnections: true keeps it)",
+        );
     }
 
     // Actions by name, and the post-login trigger's bindings.
     const actions = await api.listPages<Obj>("/actions/actions", "actions");
     for (const a of desired.actions) {
-        const match = single(`the Action name ${show(a.name)}`, actions.filter((x) => x.name === a.name), (x) => `Action ${String(x.id)}`);
+        const match = single(
+            `the Action name ${show(a.name)}`,
+            actions.filter((x) => x.name === a.name),
+            (x) => `Action ${String(x.id)}`,
+        );
         if (!match) {
             record(resource("action", a.key), undefined, `no Action named ${show(a.name)}`);
             continue;
         }
         const label = `Action ${show(match.name)} (${String(match.id)})`;
         const triggers = ((match.supported_triggers as Obj[] | undefined) ?? []).map((t) => String(t.id));
-        if (!triggers.includes(a.trigger.id)) blockers.push(`${label} runs on ${triggers.join(", ") || "no trigger"}, not ${a.trigger.id}: the program would replace it. Rename it, or give the stack another prefix`);
+        if (!triggers.includes(a.trigger.id))
+            blockers.push(
+                `${label} runs on ${triggers.join(", ") || "no trigger"}, not ${a.trigger.id}: the program would replace it. Rename it, or give the stack another prefix`,
+            );
         const diff: string[] = [];
         const code = typeof match.code === "string" ? match.code : "";
         if (code !== a.code) diff.push(`code: sha256:${sha(code)} (${code.length} chars) → the stack's sha256:${sha(a.code)} (${a.code.length} chars)`);
@@ -298,10 +367,13 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
     const bdiff = JSON.stringify(boundNames) === JSON.stringify(wanted) ? [] : [`bound, in order: ${show(boundNames)} → ${show(wanted)}`];
     record(resource("binding"), "post-login", `the post-login trigger's bindings (${bindings.length})`, bdiff);
     for (const name of boundNames.filter((n) => !wanted.includes(n))) {
-        undeclared.push(`Action ${show(name)} is bound to post-login: the first up unbinds it (the stack owns the trigger); list it in postLogin.keepBindings.before or .after to keep it`);
+        undeclared.push(
+            `Action ${show(name)} is bound to post-login: the first up unbinds it (the stack owns the trigger); list it in postLogin.keepBindings.before or .after to keep it`,
+        );
     }
     for (const name of [...desired.keepBindings.before, ...desired.keepBindings.after]) {
-        if (!actions.some((x) => x.name === name)) blockers.push(`postLogin.keepBindings names the Action ${show(name)}, which the tenant does not have: the preview would fail`);
+        if (!actions.some((x) => x.name === name))
+            blockers.push(`postLogin.keepBindings names the Action ${show(name)}, which the tenant does not have: the preview would fail`);
     }
 
     return {
@@ -309,6 +381,13 @@ export async function discover(api: ManagementApi, plan: Auth0Plan, desired: Des
         undeclared,
         beforeFirstUp,
         blockers,
-        counts: { clients: clients.length, resourceServers: servers.length, roles: roles.length, actions: actions.length, bindings: bindings.length, connections: connections.length },
+        counts: {
+            clients: clients.length,
+            resourceServers: servers.length,
+            roles: roles.length,
+            actions: actions.length,
+            bindings: bindings.length,
+            connections: connections.length,
+        },
     };
 }

@@ -44,7 +44,13 @@ export function buildImportFile(plan: Auth0Plan, found: Found[]): ImportFile {
     const components = Object.values(plan.components)
         .filter((c) => used.has(c.name))
         .map((c): ImportSpec => ({ type: c.type, name: c.name, component: true, parent: c.parent }));
-    const resources = imported.map((f): ImportSpec => ({ type: f.planned.type, name: f.planned.name, id: f.importId, parent: f.planned.parent, provider: plan.provider.name }));
+    const resources = imported.map((f): ImportSpec => ({
+        type: f.planned.type,
+        name: f.planned.name,
+        id: f.importId,
+        parent: f.planned.parent,
+        provider: plan.provider.name,
+    }));
     return { nameTable, resources: [...components, ...resources] };
 }
 

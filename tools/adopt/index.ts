@@ -41,7 +41,9 @@ export function parseArgs(argv: string[]): CliArgs {
             return v;
         };
         if (/secret|password|token/i.test(flag) && flag !== "--client-secret-stdin") {
-            throw new UsageError(`${flag}: the deploy application's secret is never an argument (shell history, process lists): set AUTH0_CLIENT_SECRET or pipe it in with --client-secret-stdin`);
+            throw new UsageError(
+                `${flag}: the deploy application's secret is never an argument (shell history, process lists): set AUTH0_CLIENT_SECRET or pipe it in with --client-secret-stdin`,
+            );
         }
         if (flag === "--stack" || flag === "-s") args.stack = value();
         else if (flag === "--out") args.out = value();
@@ -68,7 +70,10 @@ export function readSecret(env: NodeJS.ProcessEnv, fromStdin: boolean, stdinIsTt
     throw new AdoptError("the deploy application's secret is needed: set AUTH0_CLIENT_SECRET, or pipe it in (--client-secret-stdin)");
 }
 
-export async function main(argv: string[], io: { cwd: string; env: NodeJS.ProcessEnv; stdout: (s: string) => void; stderr: (s: string) => void; stdinIsTty: boolean; readStdin: () => string }): Promise<number> {
+export async function main(
+    argv: string[],
+    io: { cwd: string; env: NodeJS.ProcessEnv; stdout: (s: string) => void; stderr: (s: string) => void; stdinIsTty: boolean; readStdin: () => string },
+): Promise<number> {
     try {
         const args = parseArgs(argv);
         const { config } = readStackConfig(io.cwd, args.stack);

@@ -81,13 +81,19 @@ function messageOf(a: Answer): string {
 export async function connectManagementApi(options: ManagementApiOptions): Promise<ManagementApi> {
     const base = options.baseUrl ?? `https://${options.domain}`;
     const url = new URL(base);
-    if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)))) throw new AdoptError(`${base}: the Management API is reached over https (http only on loopback)`);
+    if (!(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))))
+        throw new AdoptError(`${base}: the Management API is reached over https (http only on loopback)`);
     if (!options.clientSecret) throw new AdoptError("the deploy application's client secret is empty");
     const policy = retryPolicy({ ...POLICY, ...options.retry });
     const stats: ApiStats = { requests: 0, rateLimited: 0, pages: 0, waitedMs: 0 };
     const secret = options.clientSecret;
 
-    async function call(method: "GET" | "POST", path: string, body?: unknown, token?: string): Promise<{ answer: Answer; attempts: number; exhausted: boolean }> {
+    async function call(
+        method: "GET" | "POST",
+        path: string,
+        body?: unknown,
+        token?: string,
+    ): Promise<{ answer: Answer; attempts: number; exhausted: boolean }> {
         const target = new URL(path, base);
         let outcome;
         try {
@@ -96,7 +102,11 @@ export async function connectManagementApi(options: ManagementApiOptions): Promi
                     stats.requests++;
                     const res = await fetch(target, {
                         method,
-                        headers: { accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+                        headers: {
+                            accept: "application/json",
+                            ...(body === undefined ? {} : { "content-type": "application/json" }),
+                            ...(token ? { authorization: `Bearer ${token}` } : {}),
+                        },
                         body: body === undefined ? undefined : JSON.stringify(body),
                         redirect: "error",
                         signal: AbortSignal.timeout(20_000),
@@ -133,17 +143,24 @@ export async function connectManagementApi(options: ManagementApiOptions): Promi
     const t = signIn.answer;
     const tokenError = (t.json as { error?: unknown } | undefined)?.error;
     if (t.status === 401 || (t.status === 403 && tokenError === "access_denied" && /unauthorized|invalid/i.test(messageOf(t)))) {
-        throw new AdoptError(`${options.domain} refused the deploy application's credentials (HTTP ${t.status}: ${redact(messageOf(t), secret)}): check auth0.clientId (${options.clientId}) and the client secret`);
+        throw new AdoptError(
+            `${options.domain} refused the deploy application's credentials (HTTP ${t.status}: ${redact(messageOf(t), secret)}): check auth0.clientId (${options.clientId}) and the client secret`,
+        );
     }
     if (t.status === 403) {
         throw new AdoptError(
             `the deploy application ${options.clientId} may not call the Management API of ${options.domain} (HTTP 403: ${redact(messageOf(t), secret)}): authorize it (Auth0 dashboard > Applications > APIs > Auth0 Management API > Machine To Machine Applications) with the scopes the README lists`,
         );
     }
-    if (t.status === 429) throw new AdoptError(`${options.domain} kept answering 429 to the sign-in after ${signIn.attempts} attempts: the tenant's rate limit is spent; try again in a minute`);
+    if (t.status === 429)
+        throw new AdoptError(
+            `${options.domain} kept answering 429 to the sign-in after ${signIn.attempts} attempts: the tenant's rate limit is spent; try again in a minute`,
+        );
     const token = (t.json as { access_token?: unknown } | undefined)?.access_token;
     if (t.status !== 200 || typeof token !== "string" || token === "") {
-        throw new AdoptError(`${base} does not answer like an Auth0 tenant (POST /oauth/token: HTTP ${t.status}${t.json === undefined ? ", not JSON" : ""}): check auth0.domain (${options.domain})`);
+        throw new AdoptError(
+            `${base} does not answer like an Auth0 tenant (POST /oauth/token: HTTP ${t.status}${t.json === undefined ? ", not JSON" : ""}): check auth0.domain (${options.domain})`,
+        );
     }
 
     async function get(path: string, query: Record<string, string> = {}): Promise<unknown> {
@@ -159,14 +176,18 @@ export async function connectManagementApi(options: ManagementApiOptions): Promi
             );
         }
         if (a.status === 401) throw new AdoptError(`the Management API of ${options.domain} refused the token (GET /api/v2${path}: HTTP 401 ${said})`);
-        if (a.status === 429) throw new AdoptError(`GET /api/v2${path} still answered 429 after ${attempts} attempts${exhausted ? " (retry bound reached)" : ""}: the tenant's rate limit is spent; try again in a minute`);
+        if (a.status === 429)
+            throw new AdoptError(
+                `GET /api/v2${path} still answered 429 after ${attempts} attempts${exhausted ? " (retry bound reached)" : ""}: the tenant's rate limit is spent; try again in a minute`,
+            );
         throw new AdoptError(`GET /api/v2${path}: HTTP ${a.status} ${said}`);
     }
 
     async function listPages<T>(path: string, key: string, query: Record<string, string> = {}): Promise<T[]> {
         const items: T[] = [];
         for (let page = 0; page < MAX_PAGES; page++) {
-            const body = (await get(path, { ...query, page: String(page), per_page: String(PER_PAGE), include_totals: "true" })) as Record<string, unknown> | unknown[] | undefined;
+            const body = (await get(path, { ...query, page: String(page), per_page: String(PER_PAGE), include_totals: "true" })) as
+                Record<string, unknown> | unknown[] | undefined;
             stats.pages++;
             // Without include_totals (or where the endpoint ignores it) the answer is the bare array.
             const batch = (Array.isArray(body) ? body : ((body?.[key] as T[] | undefined) ?? [])) as T[];

@@ -6,7 +6,14 @@
  * runtime, so the two cannot drift apart.
  */
 import { ACTIONS, ACTIONS_RUNTIME, ActionKey, POST_LOGIN_TRIGGER } from "../../infra/auth0/actions";
-import { apiResourceServerArgs, managementClientArgs, managementGrantArgs, MANAGEMENT_CLIENT_AUTHENTICATION, roleArgs, spaClientArgs } from "../../infra/auth0/applications";
+import {
+    apiResourceServerArgs,
+    managementClientArgs,
+    managementGrantArgs,
+    MANAGEMENT_CLIENT_AUTHENTICATION,
+    roleArgs,
+    spaClientArgs,
+} from "../../infra/auth0/applications";
 import { connectionSecurityOptions } from "../../infra/auth0/custom-database";
 import { uploadedConfiguration } from "../../infra/auth0/configuration-keys";
 import {
@@ -97,16 +104,23 @@ export function auth0Plan(config: Auth0StackConfig): Auth0Plan {
     const apps = applicationsChildNames(applications.name);
     const conn = connectionChildNames(connection.name);
     const actions = postLoginChildNames(postLogin.name);
-    const child = (component: PlannedComponent, type: string, name: string, what: PlannedKind): PlannedResource => ({ type, name, parent: component.name, what });
+    const child = (component: PlannedComponent, type: string, name: string, what: PlannedKind): PlannedResource => ({
+        type,
+        name,
+        parent: component.name,
+        what,
+    });
 
     const resources: PlannedResource[] = [
         child(applications, AUTH0_TYPES.client, apps.spa, { kind: "spa" }),
         child(applications, AUTH0_TYPES.resourceServer, apps.api, { kind: "api" }),
     ];
-    if (config.api.permissions.length > 0) resources.push(child(applications, AUTH0_TYPES.resourceServerScopes, apps.apiPermissions, { kind: "apiPermissions" }));
+    if (config.api.permissions.length > 0)
+        resources.push(child(applications, AUTH0_TYPES.resourceServerScopes, apps.apiPermissions, { kind: "apiPermissions" }));
     for (const role of config.api.roles) {
         resources.push(child(applications, AUTH0_TYPES.role, apps.role(role.key), { kind: "role", roleKey: role.key }));
-        if (role.permissions.length > 0) resources.push(child(applications, AUTH0_TYPES.rolePermissions, apps.rolePermissions(role.key), { kind: "rolePermissions", roleKey: role.key }));
+        if (role.permissions.length > 0)
+            resources.push(child(applications, AUTH0_TYPES.rolePermissions, apps.rolePermissions(role.key), { kind: "rolePermissions", roleKey: role.key }));
     }
     // The management reader exists exactly when the stack has Supabase features (stack.ts).
     if (config.supabase) {

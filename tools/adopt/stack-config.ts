@@ -70,7 +70,10 @@ export function readStackConfig(root: string, given: string): { config: Auth0Sta
     } catch (err) {
         // A required secret the file does not hold is taken as set elsewhere (a Pulumi ESC
         // environment): the tool never needs its value. Whatever else is wrong stays an error.
-        const missing = err instanceof ConfigError ? err.problems.map((p) => REQUIRED_SECRET.exec(p)?.[1]).filter((k): k is SecretKey => (SECRET_KEYS as readonly string[]).includes(k ?? "")) : [];
+        const missing =
+            err instanceof ConfigError
+                ? err.problems.map((p) => REQUIRED_SECRET.exec(p)?.[1]).filter((k): k is SecretKey => (SECRET_KEYS as readonly string[]).includes(k ?? ""))
+                : [];
         if (missing.length === 0) throw err;
         config = parse({ ...input.secrets, ...Object.fromEntries(missing.map((k) => [k, { encrypted: true }])) });
     }

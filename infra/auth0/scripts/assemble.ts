@@ -155,8 +155,10 @@ const DB_URL = /^postgres(ql)?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
  */
 export function scriptSettingsProblems(settings: ScriptSettings): string[] {
     const problems: string[] = [];
-    if (!(SSL_MODES as readonly string[]).includes(settings.ssl)) problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(settings.ssl)})`);
-    if (typeof settings.schema !== "string" || !SCHEMA_NAME.test(settings.schema)) problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(settings.schema)})`);
+    if (!(SSL_MODES as readonly string[]).includes(settings.ssl))
+        problems.push(`ssl must be one of ${SSL_MODES.join(", ")} (got ${JSON.stringify(settings.ssl)})`);
+    if (typeof settings.schema !== "string" || !SCHEMA_NAME.test(settings.schema))
+        problems.push(`schema must match ${SCHEMA_NAME} (got ${JSON.stringify(settings.schema)})`);
     if (settings.caCertificate !== undefined) {
         if (typeof settings.caCertificate !== "string" || !PEM_CERTIFICATE.test(settings.caCertificate)) {
             problems.push("caCertificate must be normalized PEM text of one or more certificates (see parseCaCertificate)");
@@ -179,7 +181,8 @@ export function scriptSettingsProblems(settings: ScriptSettings): string[] {
     if (settings.modules !== undefined) {
         for (const name of SCRIPT_MODULES) {
             const version = settings.modules[name];
-            if (typeof version !== "string" || !EXACT_VERSION.test(version)) problems.push(`modules.${name} must be an exact version such as 1.2.3 (got ${JSON.stringify(version)})`);
+            if (typeof version !== "string" || !EXACT_VERSION.test(version))
+                problems.push(`modules.${name} must be an exact version such as 1.2.3 (got ${JSON.stringify(version)})`);
         }
     }
     return problems;

@@ -78,7 +78,8 @@ export function unpinnedReason(id: string | null): string | null {
 export function pinScriptModules(where: string, text: string, versions: Readonly<ScriptModuleVersions>): string {
     const problems: string[] = [];
     for (const name of SCRIPT_MODULES) {
-        if (!EXACT_VERSION.test(versions[name] ?? "")) problems.push(`the version of ${name} must be exact, such as 1.2.3 (got ${JSON.stringify(versions[name])})`);
+        if (!EXACT_VERSION.test(versions[name] ?? ""))
+            problems.push(`the version of ${name} must be exact, such as 1.2.3 (got ${JSON.stringify(versions[name])})`);
     }
     if (problems.length > 0) throw new Error(`custom-database script ${where}: ${problems.join("; ")}`);
     const placeholder = /(\brequire\s*\(\s*)(["'])([^"'\\\n]*)@\{\{version\}\}\2/g;
@@ -91,7 +92,8 @@ export function pinScriptModules(where: string, text: string, versions: Readonly
     });
     for (const call of requireCalls(pinned)) {
         const reason = call.id !== null && call.id.includes(VERSION_PLACEHOLDER) ? null : unpinnedReason(call.id);
-        if (reason) problems.push(`line ${call.line}: ${reason}; write require("<name>@${VERSION_PLACEHOLDER}") and give the module a version in customDb.modules`);
+        if (reason)
+            problems.push(`line ${call.line}: ${reason}; write require("<name>@${VERSION_PLACEHOLDER}") and give the module a version in customDb.modules`);
     }
     if (problems.length > 0) throw new Error(`custom-database script ${where}: ${problems.join("; ")}`);
     return pinned;

@@ -105,7 +105,10 @@ describe("ForeignDataWrapper provider", () => {
     });
 
     it("check wants identifiers and schema-qualified functions", async () => {
-        const res = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ name: "Auth0 Wrapper", handler: AUTH0_FDW_HANDLER, validator: "a.b.c" }));
+        const res = await fdwProvider.check!(
+            {} as ForeignDataWrapperInputs,
+            fdwInputs({ name: "Auth0 Wrapper", handler: AUTH0_FDW_HANDLER, validator: "a.b.c" }),
+        );
         expect(res.failures?.map(failedProperty)).toEqual(["name", "handler", "validator"]);
         expect(res.failures?.[1]?.reason).toMatch(/handler: must be a schema-qualified name such as extensions.auth0_fdw_handler/);
         expect((await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs())).failures).toEqual([]);
@@ -134,17 +137,26 @@ describe("ForeignDataWrapper provider", () => {
         }
         // Not installed: the version CREATE EXTENSION would install decides; none at all is a failure.
         const absent = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "no_such_extension", minVersion: "1.0" } }));
-        expect(absent.failures?.[0]?.reason).toMatch(/^extension: no_such_extension is neither installed nor available on this server; the foreign data wrapper fdw_\w+ needs no_such_extension 1.0 or later$/);
+        expect(absent.failures?.[0]?.reason).toMatch(
+            /^extension: no_such_extension is neither installed nor available on this server; the foreign data wrapper fdw_\w+ needs no_such_extension 1.0 or later$/,
+        );
         const older = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "pgcrypto", minVersion: "99.0" } }));
-        expect(older.failures?.[0]?.reason).toMatch(/^extension: pgcrypto \d+\.\d+ is installed; the foreign data wrapper fdw_\w+ needs pgcrypto 99.0 or later: update it first/);
+        expect(older.failures?.[0]?.reason).toMatch(
+            /^extension: pgcrypto \d+\.\d+ is installed; the foreign data wrapper fdw_\w+ needs pgcrypto 99.0 or later: update it first/,
+        );
         const bad = await fdwProvider.check!({} as ForeignDataWrapperInputs, fdwInputs({ extension: { name: "Bad Name", minVersion: "x" } }));
-        expect(bad.failures?.map((f) => f.reason)).toEqual(["extension.name: must be an extension name", "extension.minVersion: must be a version such as 0.4.6"]);
+        expect(bad.failures?.map((f) => f.reason)).toEqual([
+            "extension.name: must be an extension name",
+            "extension.minVersion: must be a version such as 0.4.6",
+        ]);
     });
 
     it("delete is RESTRICT: it fails naming the servers that still use it, then succeeds once they are gone", async () => {
         const { fdw, server } = await chain();
         await expect(fdwProvider.delete!(fdw.name, fdw)).rejects.toThrow(
-            new RegExp(`ForeignDataWrapper ${fdw.name}: cannot drop it while foreign servers still use it \\(server ${server} depends on foreign-data wrapper ${fdw.name}\\)`),
+            new RegExp(
+                `ForeignDataWrapper ${fdw.name}: cannot drop it while foreign servers still use it \\(server ${server} depends on foreign-data wrapper ${fdw.name}\\)`,
+            ),
         );
         await pg.sql(`DROP SERVER ${ident(server)}`);
         await fdwProvider.delete!(fdw.name, fdw);
@@ -191,12 +203,23 @@ describe("the Auth0 chain: wrapper -> server (api_key_id = a Vault secret id) ->
 
     it("the validator rejects a server without url, one with both api_key and api_key_id, and a table without object", async () => {
         const { fdw, server, secretId } = await chain();
-        await expect(pg.asAdmin(foreignServerSql(`nourl_${suffix()}`, fdw.name, { api_key_id: secretId }))).rejects.toThrow(/required option "url" is not specified/);
-        await expect(pg.asAdmin(foreignServerSql(`both_${suffix()}`, fdw.name, { url: auth0UsersUrl(DOMAIN), api_key: "k", api_key_id: secretId }))).rejects.toThrow(
-            /exactly one of the options "api_key" and "api_key_id"/,
+        await expect(pg.asAdmin(foreignServerSql(`nourl_${suffix()}`, fdw.name, { api_key_id: secretId }))).rejects.toThrow(
+            /required option "url" is not specified/,
         );
-        const table: ForeignTableInputs = { connection: pg.connection, schema: "public", name: `noobj_${suffix()}`, server, columns: [{ name: "email", type: "text" }], options: {} };
-        await expect(tableProvider.create(table)).rejects.toThrow(new RegExp(`ForeignTable public.${table.name}: cannot create: required option "object" is not specified`));
+        await expect(
+            pg.asAdmin(foreignServerSql(`both_${suffix()}`, fdw.name, { url: auth0UsersUrl(DOMAIN), api_key: "k", api_key_id: secretId })),
+        ).rejects.toThrow(/exactly one of the options "api_key" and "api_key_id"/);
+        const table: ForeignTableInputs = {
+            connection: pg.connection,
+            schema: "public",
+            name: `noobj_${suffix()}`,
+            server,
+            columns: [{ name: "email", type: "text" }],
+            options: {},
+        };
+        await expect(tableProvider.create(table)).rejects.toThrow(
+            new RegExp(`ForeignTable public.${table.name}: cannot create: required option "object" is not specified`),
+        );
     });
 });
 
@@ -256,7 +279,9 @@ describe("ForeignTable provider", () => {
         expect(await pg.sql("SELECT to_regclass($1) AS t", [`public.${table.name}`])).toEqual([{ t: null }]);
         const created = await tableProvider.create(renamed);
         expect(await fn(renamed.readerFunction)).toHaveLength(1);
-        expect((await tableProvider.check!({} as ForeignTableInputs, { ...renamed, readerFunction: "Bad Name" })).failures?.map(failedProperty)).toEqual(["readerFunction"]);
+        expect((await tableProvider.check!({} as ForeignTableInputs, { ...renamed, readerFunction: "Bad Name" })).failures?.map(failedProperty)).toEqual([
+            "readerFunction",
+        ]);
         await tableProvider.delete!(created.id, renamed);
     });
 
@@ -312,11 +337,21 @@ describe("ForeignTable provider", () => {
 
     it("diff: same columns in another order or spelling is no change; a new server replaces (delete first), a new name replaces", async () => {
         const { table, id, outs } = await tableSetup();
-        const respelled = { ...table, columns: [...table.columns].reverse().map((c) => ({ ...c, type: c.type === "bool" ? "boolean" : c.type === "int" ? "integer" : c.type })) };
+        const respelled = {
+            ...table,
+            columns: [...table.columns].reverse().map((c) => ({ ...c, type: c.type === "bool" ? "boolean" : c.type === "int" ? "integer" : c.type })),
+        };
         expect(await tableProvider.diff!(id, outs, respelled)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-        expect(await tableProvider.diff!(id, outs, { ...table, server: "other_server" })).toEqual({ changes: true, replaces: ["server"], deleteBeforeReplace: true });
+        expect(await tableProvider.diff!(id, outs, { ...table, server: "other_server" })).toEqual({
+            changes: true,
+            replaces: ["server"],
+            deleteBeforeReplace: true,
+        });
         expect(await tableProvider.diff!(id, outs, { ...table, name: "renamed" })).toEqual({ changes: true, replaces: ["name"], deleteBeforeReplace: false });
-        expect(await tableProvider.diff!(id, outs, { ...table, columns: UNKNOWN as unknown as ForeignTableInputs["columns"] })).toMatchObject({ changes: true, replaces: [] });
+        expect(await tableProvider.diff!(id, outs, { ...table, columns: UNKNOWN as unknown as ForeignTableInputs["columns"] })).toMatchObject({
+            changes: true,
+            replaces: [],
+        });
     });
 
     it("another host or port that reaches the same database is no replace, for the table and the wrapper; another database is", async () => {
@@ -337,8 +372,12 @@ describe("ForeignTable provider", () => {
         } finally {
             await pooler.close();
         }
-        expect(await tableProvider.diff!(id, outs, { ...table, connection: { ...pg.connection, database: "postgres" } })).toMatchObject({ replaces: ["connection"] });
-        expect(await fdwProvider.diff!(fdw.name, fdw, { ...fdw, connection: { ...fdw.connection, database: "postgres" } })).toMatchObject({ replaces: ["connection"] });
+        expect(await tableProvider.diff!(id, outs, { ...table, connection: { ...pg.connection, database: "postgres" } })).toMatchObject({
+            replaces: ["connection"],
+        });
+        expect(await fdwProvider.diff!(fdw.name, fdw, { ...fdw, connection: { ...fdw.connection, database: "postgres" } })).toMatchObject({
+            replaces: ["connection"],
+        });
     });
 
     it("a replace for a new server, done the way the engine does it (delete first, then create), works", async () => {
@@ -380,14 +419,18 @@ describe("ForeignTable provider", () => {
         expect(reasons[2]).toMatch(/columns\[2\].type: must be one of text, bool, boolean, int, integer, bigint, jsonb, timestamp/);
         expect(reasons[3]).toMatch(/columns\[3\].name: must be a lower-case Postgres identifier/);
         // create refuses them too, before touching the database.
-        await expect(tableProvider.create({ ...table, name: "x", columns: [{ name: "a", type: "text); DROP TABLE x; --" }] })).rejects.toThrow(/invalid inputs/);
+        await expect(tableProvider.create({ ...table, name: "x", columns: [{ name: "a", type: "text); DROP TABLE x; --" }] })).rejects.toThrow(
+            /invalid inputs/,
+        );
     });
 
     it("delete drops the table (RESTRICT: a dependent view makes it fail clearly)", async () => {
         const { table, id, outs } = await tableSetup();
         const view = `v_${suffix()}`;
         await pg.sql(`CREATE VIEW public.${ident(view)} AS SELECT user_id FROM public.${ident(table.name)}`);
-        await expect(tableProvider.delete!(id, outs)).rejects.toThrow(new RegExp(`ForeignTable ${id}: cannot drop it while other objects depend on it \\(view ${view} depends on`));
+        await expect(tableProvider.delete!(id, outs)).rejects.toThrow(
+            new RegExp(`ForeignTable ${id}: cannot drop it while other objects depend on it \\(view ${view} depends on`),
+        );
         await pg.sql(`DROP VIEW public.${ident(view)}`);
         await tableProvider.delete!(id, outs);
         expect(await pg.sql("SELECT to_regclass($1) AS t", [`public.${table.name}`])).toEqual([{ t: null }]);

@@ -25,10 +25,16 @@ async function setup(label: string) {
     const m1 = migration("001_items", `CREATE TABLE ${s}.items (id int PRIMARY KEY, label text NOT NULL)`, `DROP TABLE ${s}.items`);
     const m2 = migration("002_tags", `CREATE TABLE ${s}.tags (name text PRIMARY KEY)`, `DROP TABLE ${s}.tags`);
     const m3 = migration("003_notes", `CREATE TABLE ${s}.notes (body text)`, `DROP TABLE ${s}.notes`);
-    const inputs = (migrations: Migration[], extra: Partial<MigrationsInputs> = {}): MigrationsInputs => ({ connection: pg.connection, schema, migrations, ...extra });
+    const inputs = (migrations: Migration[], extra: Partial<MigrationsInputs> = {}): MigrationsInputs => ({
+        connection: pg.connection,
+        schema,
+        migrations,
+        ...extra,
+    });
     const tables = async () =>
         (await pg.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema])).map((r) => r.table_name);
-    const ledger = async () => (await pg.sql(`SELECT id, checksum, applied_at FROM ${s}.schema_migrations ORDER BY id`)) as { id: string; checksum: string; applied_at: Date }[];
+    const ledger = async () =>
+        (await pg.sql(`SELECT id, checksum, applied_at FROM ${s}.schema_migrations ORDER BY id`)) as { id: string; checksum: string; applied_at: Date }[];
     return { schema, s, m1, m2, m3, inputs, tables, ledger };
 }
 
@@ -82,7 +88,11 @@ describe("Migrations provider: apply", () => {
         const { id, outs } = await created(t.inputs([t.m1]));
         expect(await provider.diff!(id, outs, t.inputs([t.m1], { allowDataLoss: true }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
         // A rotated password: the state must hold the new one (delete needs it), nothing else changes.
-        expect(await provider.diff!(id, outs, t.inputs([t.m1], { connection: { ...pg.connection, password: "rotated-elsewhere" } }))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+        expect(await provider.diff!(id, outs, t.inputs([t.m1], { connection: { ...pg.connection, password: "rotated-elsewhere" } }))).toEqual({
+            changes: true,
+            replaces: [],
+            deleteBeforeReplace: false,
+        });
         expect(await provider.diff!(id, outs, t.inputs([t.m1], { connection: { ...pg.connection } }))).toMatchObject({ changes: false });
     });
 });

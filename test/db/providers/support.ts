@@ -25,7 +25,10 @@ export interface ProviderDatabase {
 }
 
 export async function providerDatabase(serverUrl: string, label: string, options: { fixture?: boolean } = {}): Promise<ProviderDatabase> {
-    const superuserSql = (url: string) => (text: string, params: unknown[] = []) => query(url, text, params);
+    const superuserSql =
+        (url: string) =>
+        (text: string, params: unknown[] = []) =>
+            query(url, text, params);
     if (options.fixture ?? true) {
         const supabase = await createSupabaseDatabase(serverUrl, label);
         return {

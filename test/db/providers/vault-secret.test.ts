@@ -158,7 +158,10 @@ describe("VaultSecret provider", () => {
         const i = inputs();
         // A database without Vault: the create fails in Postgres.
         const elsewhere = { ...i, connection: { ...pg.connection, database: "postgres" } };
-        const err = await provider.create(elsewhere).then(() => undefined, (e: Error) => e);
+        const err = await provider.create(elsewhere).then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.message).toMatch(new RegExp(`VaultSecret ${i.name}: cannot create: .*vault`));
         expectAbsent(err?.message, i.secret, "the secret value");
         expectAbsent(err?.message, pg.connection.password, "the database password");
@@ -174,10 +177,14 @@ describe("VaultSecret provider", () => {
         const secret = `${secretValue()}\u0000tail`;
         const res = await provider.check!({} as VaultSecretInputs, { ...i, secret, name: `${i.name}\u0000`, description: "a\u0000b" });
         expect(res.failures?.map(failedProperty).sort()).toEqual(["description", "name", "secret"]);
-        expect(res.failures?.find((f) => f.reason.startsWith("secret:"))?.reason).toBe("secret: must not contain a NUL character (Postgres text cannot hold one)");
+        expect(res.failures?.find((f) => f.reason.startsWith("secret:"))?.reason).toBe(
+            "secret: must not contain a NUL character (Postgres text cannot hold one)",
+        );
         for (const f of res.failures ?? []) expectAbsent(f.reason, secret.slice(0, 12), "the secret value");
         // What Postgres does with it: the reason check refuses it.
         await expect(provider.create({ ...i, secret })).rejects.toThrow(/invalid inputs:\n {2}- secret: must not contain a NUL character/);
-        await expect(pg.asAdmin("SELECT vault.create_secret($1, $2)", [secret, `${i.name}_nul`])).rejects.toThrow(/invalid byte sequence for encoding "UTF8": 0x00/);
+        await expect(pg.asAdmin("SELECT vault.create_secret($1, $2)", [secret, `${i.name}_nul`])).rejects.toThrow(
+            /invalid byte sequence for encoding "UTF8": 0x00/,
+        );
     });
 });
