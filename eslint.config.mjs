@@ -22,6 +22,8 @@ export default tseslint.config(
             // test/actions) and by the policy pack.
             "infra/auth0/scripts/*.js",
             "infra/auth0/actions/**/*.js",
+            // Auth0's globals, for the type check of the assembled uploaded code only (test/uploaded).
+            "test/uploaded/auth0-globals.d.ts",
         ],
     },
     js.configs.recommended,
