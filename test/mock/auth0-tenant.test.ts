@@ -2,18 +2,12 @@
  * Issue #11 (the stack owns exactly what it declares in the Auth0 tenant) and the Auth0 half of
  * issue #9 point 10 (protection on prod), checked on the resource graph under Pulumi's mock runtime.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildMockedStack, buildMockedStackOf, MockedStack, MockRun, RecordedResource } from "../support/pulumi-mocks";
+import { describe, expect, it } from "vitest";
+import { buildMockedStackOf, COMMITTED_STACKS, committedStacks, MockRun, PROJECT, RecordedResource } from "../support/pulumi-mocks";
 import { STACK_ROOT_NAME } from "../../infra/stack";
 
-const PROJECT = "auth0-postgres";
-const STACKS = ["local", "dev", "staging", "prod"] as const;
-type StackName = (typeof STACKS)[number];
-const built = {} as Record<StackName, MockedStack>;
-
-beforeAll(async () => {
-    for (const stack of STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
-});
+const STACKS = COMMITTED_STACKS;
+const built = committedStacks();
 
 const T = {
     client: "auth0:index/client:Client",

@@ -11,16 +11,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildMockedStack, MockedStack, urnsOf } from "../support/pulumi-mocks";
+import { describe, expect, it } from "vitest";
+import { COMMITTED_STACKS, committedStacks, urnsOf } from "../support/pulumi-mocks";
 
-const PROJECT = "auth0-postgres";
-const STACKS = ["local", "dev", "staging", "prod"] as const;
-const built = {} as Record<(typeof STACKS)[number], MockedStack>;
-
-beforeAll(async () => {
-    for (const stack of STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
-});
+const STACKS = COMMITTED_STACKS;
+const built = committedStacks();
 
 function ledger(stack: string): string[] {
     try {

@@ -3,32 +3,28 @@
  * between the Postgres and Auth0 sides, secrets, protection, and a reviewable plan per stack.
  */
 import { createHash } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SCRIPT_NAMES } from "../../infra/auth0/scripts";
 import { ACTIONS, ACTIONS_RUNTIME } from "../../infra/auth0/actions";
 import {
-    buildMockedStack,
     fakeSecrets,
     isSecret,
     isSecretValue,
     maskSecrets,
-    MockedStack,
     MockRun,
     plainStrings,
     RecordedResource,
     valueOf,
+    COMMITTED_STACKS,
+    committedStacks,
+    PROJECT,
+    CommittedStack,
 } from "../support/pulumi-mocks";
 import { STACK_ROOT_NAME } from "../../infra/stack";
 
-const PROJECT = "auth0-postgres";
-const STACKS = ["local", "dev", "staging", "prod"] as const;
-type StackName = (typeof STACKS)[number];
-
-const built = {} as Record<StackName, MockedStack>;
-
-beforeAll(async () => {
-    for (const stack of STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
-});
+const STACKS = COMMITTED_STACKS;
+type StackName = CommittedStack;
+const built = committedStacks();
 
 const T = {
     stack: "auth0-postgres:index:Stack",

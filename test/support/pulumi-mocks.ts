@@ -12,7 +12,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as serializeClosure from "@pulumi/pulumi/runtime/closure/serializeClosure";
 import * as yaml from "js-yaml";
-import { vi } from "vitest";
+import { beforeAll, vi } from "vitest";
 import { Auth0SideConfig, readStackConfig, SECRET_KEYS, SecretKey, StackConfig } from "../../infra/config";
 import { buildStack, StackOutputs } from "../../infra/stack";
 
@@ -367,4 +367,21 @@ export function urnsOf(run: MockRun, resource: RecordedResource, memo = new Map<
     const out = [...urns];
     memo.set(resource.urn, out);
     return out;
+}
+
+/** The project and the committed stacks (stacks/Pulumi.<stack>.yaml). */
+export const PROJECT = "auth0-postgres";
+export const COMMITTED_STACKS = ["local", "dev", "staging", "prod"] as const;
+export type CommittedStack = (typeof COMMITTED_STACKS)[number];
+
+/**
+ * Every committed stack built once for the calling test file: call at the file's top level; the
+ * record is filled in its `beforeAll`, before the file's tests run.
+ */
+export function committedStacks(): Record<CommittedStack, MockedStack> {
+    const built = {} as Record<CommittedStack, MockedStack>;
+    beforeAll(async () => {
+        for (const stack of COMMITTED_STACKS) built[stack] = await buildMockedStack(PROJECT, stack);
+    });
+    return built;
 }
