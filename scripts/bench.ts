@@ -30,13 +30,13 @@ import { actionSpec } from "../infra/auth0/actions";
 import { scriptConfiguration, ScriptName } from "../infra/auth0/scripts";
 import { ident } from "../infra/postgres/privileges";
 import { loadAction, postLoginEvent } from "../test/support/action-runner";
-import { Auth0Sandbox, createSandbox, invokeWithCallback, WrongUsernameOrPasswordError } from "../test/support/auth0-sandbox";
+import { Auth0Sandbox, createSandbox, WrongUsernameOrPasswordError } from "../test/support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../test/support/db";
 import { startPostgres } from "../test/support/embedded";
 import { committedScriptModules, scriptModule } from "../test/support/script-modules";
 import { costChangeTarget, measureCostChange } from "./bench/cost-change";
 import { runLatencyBench } from "./bench/latency";
-import { Call, countingPg, CountingPg, describeError, drive, Measured, percentile } from "./bench/measure";
+import { baselineCall, Call, countingPg, CountingPg, describeError, drive, intFlag, Measured, percentile } from "./bench/measure";
 
 /** What the scripts require in Auth0 (`customDb.modules` of the committed stacks), from the npm aliases the tests install. */
 const SCRIPT_MODULES = committedScriptModules();
@@ -86,12 +86,7 @@ function parseOptions(argv: string[]): Options {
         process.exit(0);
     }
     const quick = values.quick === true;
-    const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
-        if (raw === undefined) return fallback;
-        const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-        if (!(n >= min && n <= max)) throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-        return n;
-    };
+    const int = intFlag;
     return {
         calls: int("calls", values.calls, quick ? 60 : 1000, 1, 1_000_000),
         bcryptCalls: int("bcrypt-calls", values["bcrypt-calls"], quick ? 6 : 50, 1, 100_000),
@@ -361,15 +356,8 @@ class Bench {
         };
         const call =
             (args: unknown[], ok: (result: unknown) => boolean): Call =>
-            async () => {
-                const { err, result } = await invokeWithCallback(fns[operation], args, {
-                    label: `baseline ${operation}`,
-                    timeoutMs: 60_000,
-                    onLateCall: () => undefined,
-                });
-                if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
-                return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
-            };
+            () =>
+                baselineCall(operation, fns[operation], args, ok);
         const isProfile = (r: unknown) => typeof r === "object" && r !== null;
         return {
             prepare: (i) => {

@@ -37,12 +37,12 @@ import { scriptConfiguration } from "../../infra/auth0/scripts";
 import { sslConfig } from "../../infra/dynamic/connection";
 import { ident } from "../../infra/postgres/privileges";
 import { BoundAction, loadAction, LoadedAction, postLoginEvent, runPostLoginFlow, trackPgPools } from "../../test/support/action-runner";
-import { Auth0Sandbox, createSandbox, invokeWithCallback, WrongUsernameOrPasswordError } from "../../test/support/auth0-sandbox";
+import { Auth0Sandbox, createSandbox, WrongUsernameOrPasswordError } from "../../test/support/auth0-sandbox";
 import { createStackDatabase, query, StackDatabase } from "../../test/support/db";
 import { committedScriptModules, scriptModule } from "../../test/support/script-modules";
 import { startLatencyProxy, RunningProxy } from "./latency-proxy";
 import { ACTION_POOL_MAX, FlowRow, Impl, IMPLS, Operation, OPERATIONS, printFlows, printRows, Row, targetsFor } from "./latency-report";
-import { Call, countingPg, describeError, drive, percentile } from "./measure";
+import { baselineCall, Call, countingPg, describeError, drive, intFlag, percentile } from "./measure";
 import { startTlsPostgres } from "./tls-postgres";
 
 const SCRIPT_MODULES = committedScriptModules();
@@ -99,12 +99,7 @@ export function parseLatencyOptions(argv: string[]): LatencyOptions {
         process.exit(0);
     }
     const quick = values.quick === true;
-    const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
-        if (raw === undefined) return fallback;
-        const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-        if (!(n >= min && n <= max)) throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-        return n;
-    };
+    const int = intFlag;
     const rttText = values.rtt ?? (quick ? "0,5" : "0,10,40");
     const rtts = rttText.split(",").map((t) => int("rtt", t.trim(), 0, 0, 500));
     if (new Set(rtts).size !== rtts.length) throw new Error(`--rtt lists a round-trip time twice (got ${JSON.stringify(rttText)})`);
@@ -311,15 +306,8 @@ class LatencyBench {
         };
         const call =
             (args: unknown[], ok: (result: unknown) => boolean): Call =>
-            async () => {
-                const { err, result } = await invokeWithCallback(fns[operation], args, {
-                    label: `baseline ${operation}`,
-                    timeoutMs: 60_000,
-                    onLateCall: () => undefined,
-                });
-                if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
-                return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
-            };
+            () =>
+                baselineCall(operation, fns[operation], args, ok);
         const seed = this.options.seedUsers;
         return {
             prepare: (i) => {

@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type pg from "pg";
+import { invokeWithCallback } from "../../test/support/auth0-sandbox";
 
 /** A prepared call: resolves with null when it did what it should, else with what went wrong. */
 export type Call = () => Promise<string | null>;
@@ -103,4 +104,27 @@ export function countingPg(base: typeof pg): CountingPg {
             await Promise.all(pools.map((p) => (p.ending ? undefined : p.end().catch(() => undefined))));
         },
     };
+}
+
+/** An integer flag (`--name`): `fallback` when absent, else a whole number from `min` to `max`, or an error naming the flag. */
+export function intFlag(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+    if (raw === undefined) return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!(n >= min && n <= max)) throw new Error(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    return n;
+}
+
+/**
+ * One call of a baseline (connection-per-call) script function, driven through Auth0's callback
+ * contract: null when `ok` accepts the result, else what went wrong.
+ */
+export async function baselineCall(
+    operation: string,
+    fn: (...args: unknown[]) => unknown,
+    args: unknown[],
+    ok: (result: unknown) => boolean,
+): Promise<string | null> {
+    const { err, result } = await invokeWithCallback(fn, args, { label: `baseline ${operation}`, timeoutMs: 60_000, onLateCall: () => undefined });
+    if (err !== null) return `baseline ${operation}: ${describeError(err)}`;
+    return ok(result) ? null : `baseline ${operation}: unexpected result ${JSON.stringify(result)}`;
 }

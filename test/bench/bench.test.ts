@@ -5,35 +5,8 @@
  * (a quick run is too small for that), except the connection counts, which do not depend on speed.
  * How long the run takes is not judged either: speed belongs in `npm run bench`, not in a test.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const ROOT = join(__dirname, "..", "..");
-const run = promisify(execFile);
-/**
- * When a run that never ends is killed. Not a speed bound: a quick run takes some 40 s on a busy
- * 2-core machine, far less than this; it only stops a hung child. The tests' own timeout is above it.
- */
-const KILL_AFTER_MS = 170_000;
-const TEST_TIMEOUT_MS = KILL_AFTER_MS + 10_000;
-
-/** Runs the benchmark; resolves with its exit code and output whatever the code. */
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-        const { stdout, stderr } = await run(process.execPath, ["-r", "ts-node/register/transpile-only", join("scripts", "bench.ts"), ...args], {
-            cwd: ROOT,
-            timeout: KILL_AFTER_MS,
-            maxBuffer: 4 * 1024 * 1024,
-        });
-        return { code: 0, stdout, stderr };
-    } catch (err) {
-        const e = err as { code?: unknown; stdout?: string; stderr?: string };
-        if (typeof e.code !== "number") throw err;
-        return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-    }
-}
+import { bench, TEST_TIMEOUT_MS } from "./run-bench";
 
 const OPERATIONS = ["login", "get_user", "create", "verify", "change_password", "upsert"];
 const NUMBER = String.raw`\d+(?:\.\d+)?`;
